@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "agl-item.h"
+
+G_BEGIN_DECLS
+
+/**
+ * AglEvent:
+ *
+ * One appointment as iCalendar: a VCALENDAR holding the VEVENT of one UID,
+ * its RECURRENCE-ID exceptions and the VTIMEZONEs they use, checked to be
+ * something the agenda can keep (see agl_event_new_from_string()).
+ */
+typedef struct _AglEvent AglEvent;
+
+AglEvent   *agl_event_new_from_string (const char  *ical,
+                                       GError     **error);
+GPtrArray  *agl_event_list_from_ics   (const char  *ics,
+                                       GError     **error);
+void        agl_event_free            (AglEvent    *event);
+
+const char *agl_event_get_uid         (AglEvent    *event);
+const char *agl_event_get_summary     (AglEvent    *event);
+gint64      agl_event_get_start       (AglEvent    *event);
+gint64      agl_event_get_end         (AglEvent    *event);
+gint64      agl_event_get_range_end   (AglEvent    *event);
+gboolean    agl_event_get_all_day     (AglEvent    *event);
+gboolean    agl_event_is_recurring    (AglEvent    *event);
+char       *agl_event_to_string       (AglEvent    *event);
+AglItem    *agl_event_to_item         (AglEvent    *event,
+                                       const char  *account);
+
+char       *agl_event_export          (GPtrArray   *icals,
+                                       GError     **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglEvent, agl_event_free)
+
+G_END_DECLS
