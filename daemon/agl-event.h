@@ -36,6 +36,10 @@ AglItem    *agl_event_to_item         (AglEvent    *event,
 char       *agl_event_export          (GPtrArray   *icals,
                                        GError     **error);
 
+AglEvent   *agl_event_new_from_string_with_uid (const char  *ical,
+                                                const char  *default_uid,
+                                                GError     **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglEvent, agl_event_free)
 
 G_END_DECLS

@@ -1,1 +1,982 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "agendalined"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "agl-dbus-generated.h"
+#include "agl-error.h"
+#include "agl-event.h"
+#include "agl-service.h"
+#include "agl-time.h"
+
+/*
+ * The daemon's D-Bus face (data/io.github.agendaline.Daemon.xml).  Every
+ * method checks its arguments here, at the boundary, and only then calls
+ * into the store; a refused call leaves the store as it was.
+ */
+
+struct _AglService
+{
+  GObject       parent_instance;
+
+  AglStore     *store;
+  AglSecrets   *secrets;
+  AglDaemon    *skeleton;
+  GDateTime    *started;
+
+  /* Account names with a password operation in flight, so that two calls
+   * for one name cannot interleave. */
+  GHashTable   *busy_accounts;
+};
+
+G_DEFINE_FINAL_TYPE (AglService, agl_service, G_TYPE_OBJECT)
+
+/* One account method waiting for the Secret Service. */
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  AglAccount            *account;
+  gboolean               is_new;
+} AccountOp;
+
+static void
+account_op_free (AccountOp *op)
+{
+  g_hash_table_remove (op->self->busy_accounts, op->account->name);
+  g_object_unref (op->self);
+  g_object_unref (op->invocation);
+  agl_account_free (op->account);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AccountOp, account_op_free)
+
+static AccountOp *
+account_op_new (AglService            *self,
+                GDBusMethodInvocation *invocation,
+                AglAccount            *account,
+                gboolean               is_new)
+{
+  AccountOp *op = g_new0 (AccountOp, 1);
+
+  op->self = g_object_ref (self);
+  op->invocation = g_object_ref (invocation);
+  op->account = account;
+  op->is_new = is_new;
+  g_hash_table_add (self->busy_accounts, g_strdup (account->name));
+  return op;
+}
+
+static gboolean
+return_error (GDBusMethodInvocation *invocation,
+              GError                *error)
+{
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+refuse_busy_account (AglService            *self,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name)
+{
+  if (!g_hash_table_contains (self->busy_accounts, name))
+    return FALSE;
+  g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_FAILED,
+                                         _("The account “%s” is being changed; try again in a moment."),
+                                         name);
+  return TRUE;
+}
+
+static GVariant *
+ids_to_variant (GArray *ids)
+{
+  if (ids == NULL)
+    return g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, NULL, 0, sizeof (gint64));
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, ids->data, ids->len, sizeof (gint64));
+}
+
+static GVariant *
+account_to_variant (const AglAccount *account,
+                    gboolean          has_password)
+{
+  g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc (account->created);
+  g_autofree char *created_text = g_date_time_format_iso8601 (created);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "name", g_variant_new_string (account->name));
+  g_variant_builder_add (&builder, "{sv}", "email", g_variant_new_string (account->email));
+  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (account->url ? account->url : ""));
+  g_variant_builder_add (&builder, "{sv}", "autodiscover", g_variant_new_boolean (account->autodiscover));
+  g_variant_builder_add (&builder, "{sv}", "auth", g_variant_new_string (account->auth));
+  g_variant_builder_add (&builder, "{sv}", "user", g_variant_new_string (account->user));
+  g_variant_builder_add (&builder, "{sv}", "domain", g_variant_new_string (account->domain ? account->domain : ""));
+  g_variant_builder_add (&builder, "{sv}", "server-version", g_variant_new_string (account->server_version));
+  g_variant_builder_add (&builder, "{sv}", "ca-file", g_variant_new_string (account->ca_file ? account->ca_file : ""));
+  g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (account->enabled));
+  g_variant_builder_add (&builder, "{sv}", "has-password", g_variant_new_boolean (has_password));
+  g_variant_builder_add (&builder, "{sv}", "created", g_variant_new_string (created_text ? created_text : ""));
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+item_to_variant (const AglItem *item)
+{
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+  GVariantBuilder builder;
+
+  if (item->all_day)
+    {
+      start = agl_time_format_date (item->start);
+      end = agl_time_format_date (item->end);
+    }
+  else
+    {
+      start = agl_time_format_utc (item->start);
+      end = agl_time_format_utc (item->end);
+    }
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_int64 (item->id));
+  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (item->account ? item->account : ""));
+  g_variant_builder_add (&builder, "{sv}", "uid", g_variant_new_string (item->uid));
+  g_variant_builder_add (&builder, "{sv}", "summary", g_variant_new_string (item->summary ? item->summary : ""));
+  g_variant_builder_add (&builder, "{sv}", "start", g_variant_new_string (start));
+  g_variant_builder_add (&builder, "{sv}", "end", g_variant_new_string (end));
+  g_variant_builder_add (&builder, "{sv}", "all-day", g_variant_new_boolean (item->all_day));
+  g_variant_builder_add (&builder, "{sv}", "recurring", g_variant_new_boolean (item->recurring));
+  g_variant_builder_add (&builder, "{sv}", "ical", g_variant_new_string (item->ical));
+  return g_variant_builder_end (&builder);
+}
+
+/* "" on the bus means "not set" for optional strings. */
+static char *
+dup_or_null (const char *text)
+{
+  return (text != NULL && *text != '\0') ? g_strdup (text) : NULL;
+}
+
+static gboolean
+lookup_setting (GVariant           *settings,
+                const char         *key,
+                const GVariantType *type,
+                GVariant          **out_value,
+                GError            **error)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (settings, key, NULL);
+
+  *out_value = NULL;
+  if (value == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (value, type))
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The setting “%s” must be of type “%s”, not “%s”."),
+                   key, g_variant_type_peek_string (type), g_variant_get_type_string (value));
+      return FALSE;
+    }
+  *out_value = g_steal_pointer (&value);
+  return TRUE;
+}
+
+/*
+ * Applies the a{sv} @settings to @account.  *@password is set when the
+ * caller gave a "password" key ("" = forget it).
+ */
+static gboolean
+apply_settings (AglAccount *account,
+                GVariant   *settings,
+                char      **password,
+                GError    **error)
+{
+  static const char * const string_keys[] = {
+    "email", "url", "auth", "user", "domain", "server-version", "ca-file", "password", NULL
+  };
+  g_autoptr(GVariant) url = NULL;
+  g_autoptr(GVariant) autodiscover = NULL;
+  g_autoptr(GVariant) value = NULL;
+  GVariantIter iter;
+  const char *key;
+
+  *password = NULL;
+
+  g_variant_iter_init (&iter, settings);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    {
+      if (!g_strv_contains (string_keys, key) && g_strcmp0 (key, "autodiscover") != 0)
+        {
+          g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not an account setting."), key);
+          return FALSE;
+        }
+    }
+
+  for (guint i = 0; string_keys[i] != NULL; i++)
+    if (!lookup_setting (settings, string_keys[i], G_VARIANT_TYPE_STRING, &value, error))
+      return FALSE;
+    else
+      g_clear_pointer (&value, g_variant_unref);
+  if (!lookup_setting (settings, "autodiscover", G_VARIANT_TYPE_BOOLEAN, &autodiscover, error) ||
+      !lookup_setting (settings, "url", G_VARIANT_TYPE_STRING, &url, error))
+    return FALSE;
+
+#define TAKE_STRING(name, field)                                              \
+  G_STMT_START {                                                              \
+    g_autoptr(GVariant) v = g_variant_lookup_value (settings, name, NULL);    \
+    if (v != NULL)                                                            \
+      {                                                                       \
+        g_free (account->field);                                              \
+        account->field = dup_or_null (g_variant_get_string (v, NULL));        \
+      }                                                                       \
+  } G_STMT_END
+
+  TAKE_STRING ("email", email);
+  TAKE_STRING ("auth", auth);
+  TAKE_STRING ("user", user);
+  TAKE_STRING ("domain", domain);
+  TAKE_STRING ("server-version", server_version);
+  TAKE_STRING ("ca-file", ca_file);
+#undef TAKE_STRING
+
+  /* An EWS URL and autodiscover exclude each other: giving one turns the
+   * other off unless both are given, which validation then refuses. */
+  if (url != NULL)
+    {
+      g_free (account->url);
+      account->url = dup_or_null (g_variant_get_string (url, NULL));
+      if (autodiscover == NULL)
+        account->autodiscover = (account->url == NULL);
+    }
+  if (autodiscover != NULL)
+    {
+      account->autodiscover = g_variant_get_boolean (autodiscover);
+      if (account->autodiscover && url == NULL)
+        g_clear_pointer (&account->url, g_free);
+    }
+
+  if (g_variant_lookup (settings, "password", "s", password) && strlen (*password) > 4096)
+    {
+      g_clear_pointer (password, g_free);
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The password is longer than 4096 bytes."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_range_bound (const char *text,
+                   gint64      unbounded,
+                   gint64     *out,
+                   GError    **error)
+{
+  if (*text == '\0')
+    {
+      *out = unbounded;
+      return TRUE;
+    }
+  return agl_time_parse_iso8601 (text, out, error);
+}
+
+static gboolean
+check_account_exists (AglService *self,
+                      const char *name,
+                      GError    **error)
+{
+  g_autoptr(AglAccount) account = NULL;
+
+  if (name == NULL)
+    return TRUE;
+  account = agl_store_get_account (self->store, name, error);
+  return account != NULL;
+}
+
+/* Signals from the store, forwarded to the bus. */
+
+static void
+store_agenda_changed_cb (AglStore   *store,
+                         const char *account,
+                         GArray     *created,
+                         GArray     *updated,
+                         GArray     *deleted,
+                         AglService *self)
+{
+  g_info ("Agenda %s changed: %u created, %u updated, %u deleted",
+          account ? account : "(local)",
+          created ? created->len : 0, updated ? updated->len : 0, deleted ? deleted->len : 0);
+  agl_daemon_emit_agenda_changed (self->skeleton, account ? account : "",
+                                  ids_to_variant (created), ids_to_variant (updated),
+                                  ids_to_variant (deleted));
+  agl_daemon_emit_state_changed (self->skeleton);
+}
+
+static void
+store_account_changed_cb (AglStore   *store,
+                          const char *name,
+                          int         change,
+                          AglService *self)
+{
+  switch ((AglStoreAccountChange) change)
+    {
+    case AGL_STORE_ACCOUNT_ADDED:
+      g_info ("Account %s added", name);
+      agl_daemon_emit_account_added (self->skeleton, name);
+      break;
+    case AGL_STORE_ACCOUNT_CHANGED:
+      g_info ("Account %s changed", name);
+      agl_daemon_emit_account_changed (self->skeleton, name);
+      break;
+    case AGL_STORE_ACCOUNT_REMOVED:
+      g_info ("Account %s removed", name);
+      agl_daemon_emit_account_removed (self->skeleton, name);
+      break;
+    default:
+      return;
+    }
+  agl_daemon_emit_state_changed (self->skeleton);
+}
+
+/* State */
+
+static gboolean
+handle_get_state_cb (AglDaemon             *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *started = g_date_time_format_iso8601 (self->started);
+  guint n_accounts = 0, n_enabled = 0, n_items = 0;
+  GVariantBuilder builder;
+
+  if (!agl_store_count (self->store, &n_accounts, &n_enabled, &n_items, &error))
+    return return_error (invocation, error);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
+  g_variant_builder_add (&builder, "{sv}", "database", g_variant_new_string (agl_store_get_path (self->store)));
+  g_variant_builder_add (&builder, "{sv}", "schema-version", g_variant_new_int32 (agl_store_get_schema_version (self->store)));
+  g_variant_builder_add (&builder, "{sv}", "accounts", g_variant_new_uint32 (n_accounts));
+  g_variant_builder_add (&builder, "{sv}", "enabled-accounts", g_variant_new_uint32 (n_enabled));
+  g_variant_builder_add (&builder, "{sv}", "items", g_variant_new_uint32 (n_items));
+  g_variant_builder_add (&builder, "{sv}", "started", g_variant_new_string (started));
+  g_variant_builder_add (&builder, "{sv}", "secret-storage", g_variant_new_string (agl_secrets_get_backend_name (self->secrets)));
+  agl_daemon_complete_get_state (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Accounts */
+
+static void
+add_account_password_stored_cb (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(AccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!agl_secrets_store_finish (op->self->secrets, result, &error))
+    {
+      return_error (op->invocation, error);
+      return;
+    }
+
+  if (op->is_new)
+    {
+      if (!agl_store_add_account (op->self->store, op->account, &error))
+        {
+          /* Leave no password behind for an account that does not exist. */
+          agl_secrets_clear_async (op->self->secrets, op->account->name, NULL, NULL, NULL);
+          return_error (op->invocation, error);
+          return;
+        }
+      agl_daemon_complete_add_account (op->self->skeleton, op->invocation);
+    }
+  else
+    {
+      if (!agl_store_update_account (op->self->store, op->account, &error))
+        {
+          return_error (op->invocation, error);
+          return;
+        }
+      agl_daemon_complete_update_account (op->self->skeleton, op->invocation);
+    }
+}
+
+static void
+update_account_password_cleared_cb (GObject      *source,
+                                    GAsyncResult *result,
+                                    gpointer      user_data)
+{
+  g_autoptr(AccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!agl_secrets_clear_finish (op->self->secrets, result, &error) ||
+      !agl_store_update_account (op->self->store, op->account, &error))
+    {
+      return_error (op->invocation, error);
+      return;
+    }
+  agl_daemon_complete_update_account (op->self->skeleton, op->invocation);
+}
+
+static gboolean
+handle_add_account_cb (AglDaemon             *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       const char            *name,
+                       GVariant              *settings,
+                       AglService            *self)
+{
+  g_autoptr(AglAccount) account = agl_account_new ();
+  g_autoptr(AglAccount) existing = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+
+  account->name = g_strdup (name);
+  if (!agl_account_validate_name (name, &error) ||
+      !apply_settings (account, settings, &password, &error))
+    return return_error (invocation, error);
+  if (account->user == NULL)
+    account->user = g_strdup (account->email);
+  if (!agl_account_validate (account, &error))
+    return return_error (invocation, error);
+  if (refuse_busy_account (self, invocation, name))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+
+  existing = agl_store_get_account (self->store, name, NULL);
+  if (existing != NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_EXISTS,
+                                             _("An account named “%s” already exists."), name);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  if (password == NULL)
+    {
+      if (!agl_store_add_account (self->store, account, &error))
+        return return_error (invocation, error);
+      agl_daemon_complete_add_account (skeleton, invocation);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  if (*password == '\0')
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The password is empty."));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  /* The password goes first: an account is never stored half-made. */
+  agl_secrets_store_async (self->secrets, name, password, NULL,
+                           add_account_password_stored_cb,
+                           account_op_new (self, invocation, g_steal_pointer (&account), TRUE));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_update_account_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          GVariant              *settings,
+                          AglService            *self)
+{
+  g_autoptr(AglAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+
+  account = agl_store_get_account (self->store, name, &error);
+  if (account == NULL)
+    return return_error (invocation, error);
+  if (!apply_settings (account, settings, &password, &error) ||
+      !agl_account_validate (account, &error))
+    return return_error (invocation, error);
+  if (refuse_busy_account (self, invocation, name))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+
+  if (password == NULL)
+    {
+      if (!agl_store_update_account (self->store, account, &error))
+        return return_error (invocation, error);
+      agl_daemon_complete_update_account (skeleton, invocation);
+    }
+  else if (*password == '\0')
+    {
+      agl_secrets_clear_async (self->secrets, name, NULL, update_account_password_cleared_cb,
+                               account_op_new (self, invocation, g_steal_pointer (&account), FALSE));
+    }
+  else
+    {
+      agl_secrets_store_async (self->secrets, name, password, NULL, add_account_password_stored_cb,
+                               account_op_new (self, invocation, g_steal_pointer (&account), FALSE));
+    }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+remove_account_password_cleared_cb (GObject      *source,
+                                    GAsyncResult *result,
+                                    gpointer      user_data)
+{
+  g_autoptr(AccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The account is gone either way; a password left behind is only
+   * worth a warning. */
+  if (!agl_secrets_clear_finish (op->self->secrets, result, &error))
+    g_warning ("Account %s removed, but its password could not be forgotten: %s",
+               op->account->name, error->message);
+  agl_daemon_complete_remove_account (op->self->skeleton, op->invocation);
+}
+
+static gboolean
+handle_remove_account_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          AglService            *self)
+{
+  g_autoptr(AglAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (refuse_busy_account (self, invocation, name))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  account = agl_store_get_account (self->store, name, &error);
+  if (account == NULL || !agl_store_remove_account (self->store, name, &error))
+    return return_error (invocation, error);
+
+  agl_secrets_clear_async (self->secrets, name, NULL, remove_account_password_cleared_cb,
+                           account_op_new (self, invocation, g_steal_pointer (&account), FALSE));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+set_account_enabled (AglService            *self,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     gboolean               enabled)
+{
+  g_autoptr(AglAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  account = agl_store_get_account (self->store, name, &error);
+  if (account == NULL)
+    return return_error (invocation, error);
+  if (account->enabled != enabled)
+    {
+      account->enabled = enabled;
+      if (!agl_store_update_account (self->store, account, &error))
+        return return_error (invocation, error);
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_enable_account_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          AglService            *self)
+{
+  return set_account_enabled (self, invocation, name, TRUE);
+}
+
+static gboolean
+handle_disable_account_cb (AglDaemon             *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *name,
+                           AglService            *self)
+{
+  return set_account_enabled (self, invocation, name, FALSE);
+}
+
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+} ListAccountsOp;
+
+static void
+list_accounts_secrets_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  ListAccountsOp *op = user_data;
+  g_autoptr(GHashTable) with_password = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+
+  with_password = agl_secrets_list_finish (op->self->secrets, result, &error);
+  if (with_password == NULL)
+    {
+      /* Not knowing which accounts have a password is no reason to hide
+       * the accounts. */
+      g_warning ("Cannot list stored passwords: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  accounts = agl_store_list_accounts (op->self->store, &error);
+  if (accounts == NULL)
+    {
+      return_error (op->invocation, error);
+      goto out;
+    }
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      const AglAccount *account = g_ptr_array_index (accounts, i);
+      gboolean has_password = with_password != NULL &&
+                              g_hash_table_contains (with_password, account->name);
+
+      g_variant_builder_add_value (&builder, account_to_variant (account, has_password));
+    }
+  agl_daemon_complete_list_accounts (op->self->skeleton, op->invocation,
+                                     g_variant_builder_end (&builder));
+
+out:
+  g_object_unref (op->invocation);
+  g_object_unref (op->self);
+  g_free (op);
+}
+
+static gboolean
+handle_list_accounts_cb (AglDaemon             *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         AglService            *self)
+{
+  ListAccountsOp *op = g_new0 (ListAccountsOp, 1);
+
+  op->self = g_object_ref (self);
+  op->invocation = g_object_ref (invocation);
+  agl_secrets_list_async (self->secrets, NULL, list_accounts_secrets_cb, op);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Agenda */
+
+static gboolean
+handle_list_items_cb (AglDaemon             *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *from_text,
+                      const char            *to_text,
+                      const char            *account,
+                      AglService            *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *account_filter = *account != '\0' ? account : NULL;
+  gint64 from, to;
+  GVariantBuilder builder;
+
+  if (!parse_range_bound (from_text, G_MININT64, &from, &error) ||
+      !parse_range_bound (to_text, G_MAXINT64, &to, &error))
+    return return_error (invocation, error);
+  if (to < from)
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The end of the range (%s) is before its start (%s)."),
+                                             to_text, from_text);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!check_account_exists (self, account_filter, &error))
+    return return_error (invocation, error);
+
+  items = agl_store_list_items (self->store, account_filter, from, to, &error);
+  if (items == NULL)
+    return return_error (invocation, error);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < items->len; i++)
+    g_variant_builder_add_value (&builder, item_to_variant (g_ptr_array_index (items, i)));
+  agl_daemon_complete_list_items (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+check_item_id (gint64   id,
+               GError **error)
+{
+  if (id > 0)
+    return TRUE;
+  g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+               _("“%" G_GINT64_FORMAT "” is not an appointment id; ids are positive numbers."), id);
+  return FALSE;
+}
+
+static gboolean
+handle_get_item_cb (AglDaemon             *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    gint64                 id,
+                    AglService            *self)
+{
+  g_autoptr(AglItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!check_item_id (id, &error))
+    return return_error (invocation, error);
+  item = agl_store_get_item (self->store, id, &error);
+  if (item == NULL)
+    return return_error (invocation, error);
+  agl_daemon_complete_get_item (skeleton, invocation, item_to_variant (item));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_create_item_cb (AglDaemon             *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       const char            *account,
+                       const char            *ical,
+                       AglService            *self)
+{
+  g_autoptr(AglEvent) event = NULL;
+  g_autoptr(AglItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *account_name = *account != '\0' ? account : NULL;
+
+  if (!check_account_exists (self, account_name, &error))
+    return return_error (invocation, error);
+  event = agl_event_new_from_string (ical, &error);
+  if (event == NULL)
+    return return_error (invocation, error);
+
+  item = agl_event_to_item (event, account_name);
+  if (!agl_store_add_item (self->store, item, &error))
+    return return_error (invocation, error);
+  agl_daemon_complete_create_item (skeleton, invocation, item->id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_update_item_cb (AglDaemon             *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       gint64                 id,
+                       const char            *ical,
+                       AglService            *self)
+{
+  g_autoptr(AglItem) existing = NULL;
+  g_autoptr(AglEvent) event = NULL;
+  g_autoptr(AglItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!check_item_id (id, &error))
+    return return_error (invocation, error);
+  existing = agl_store_get_item (self->store, id, &error);
+  if (existing == NULL)
+    return return_error (invocation, error);
+
+  event = agl_event_new_from_string_with_uid (ical, existing->uid, &error);
+  if (event == NULL)
+    return return_error (invocation, error);
+  if (g_strcmp0 (agl_event_get_uid (event), existing->uid) != 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_CALENDAR,
+                                             _("Appointment %" G_GINT64_FORMAT " has the UID “%s”; the new text has “%s”. "
+                                               "The UID of an appointment cannot change: add it as a new appointment instead."),
+                                             id, existing->uid, agl_event_get_uid (event));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  item = agl_event_to_item (event, existing->account);
+  item->id = id;
+  if (!agl_store_update_item (self->store, item, &error))
+    return return_error (invocation, error);
+  agl_daemon_complete_update_item (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_delete_item_cb (AglDaemon             *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       gint64                 id,
+                       AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!check_item_id (id, &error) ||
+      !agl_store_delete_item (self->store, id, &error))
+    return return_error (invocation, error);
+  agl_daemon_complete_delete_item (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_import_calendar_cb (AglDaemon             *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *account,
+                           const char            *ics,
+                           AglService            *self)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_item_free);
+  g_autoptr(GArray) created = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) updated = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GError) error = NULL;
+  const char *account_name = *account != '\0' ? account : NULL;
+
+  if (!check_account_exists (self, account_name, &error))
+    return return_error (invocation, error);
+  events = agl_event_list_from_ics (ics, &error);
+  if (events == NULL)
+    return return_error (invocation, error);
+
+  for (guint i = 0; i < events->len; i++)
+    g_ptr_array_add (items, agl_event_to_item (g_ptr_array_index (events, i), account_name));
+
+  if (!agl_store_import_items (self->store, account_name, items, created, updated,
+                               NULL, NULL, &error))
+    return return_error (invocation, error);
+
+  g_info ("Imported %u appointments into %s", items->len, account_name ? account_name : "(local)");
+  agl_daemon_complete_import_calendar (skeleton, invocation,
+                                       ids_to_variant (created), ids_to_variant (updated));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_export_calendar_cb (AglDaemon             *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *account,
+                           AglService            *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) icals = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ics = NULL;
+  const char *account_filter = *account != '\0' ? account : NULL;
+
+  if (!check_account_exists (self, account_filter, &error))
+    return return_error (invocation, error);
+  items = agl_store_list_items (self->store, account_filter, G_MININT64, G_MAXINT64, &error);
+  if (items == NULL)
+    return return_error (invocation, error);
+
+  for (guint i = 0; i < items->len; i++)
+    g_ptr_array_add (icals, ((AglItem *) g_ptr_array_index (items, i))->ical);
+  ics = agl_event_export (icals, &error);
+  if (ics == NULL)
+    return return_error (invocation, error);
+  agl_daemon_complete_export_calendar (skeleton, invocation, ics);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+agl_service_dispose (GObject *object)
+{
+  AglService *self = AGL_SERVICE (object);
+
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
+  if (self->skeleton != NULL)
+    {
+      agl_service_unexport (self);
+      g_signal_handlers_disconnect_by_data (self->skeleton, self);
+    }
+  g_clear_object (&self->skeleton);
+  g_clear_object (&self->store);
+  g_clear_object (&self->secrets);
+
+  G_OBJECT_CLASS (agl_service_parent_class)->dispose (object);
+}
+
+static void
+agl_service_finalize (GObject *object)
+{
+  AglService *self = AGL_SERVICE (object);
+
+  g_clear_pointer (&self->started, g_date_time_unref);
+  g_clear_pointer (&self->busy_accounts, g_hash_table_unref);
+  G_OBJECT_CLASS (agl_service_parent_class)->finalize (object);
+}
+
+static void
+agl_service_class_init (AglServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = agl_service_dispose;
+  object_class->finalize = agl_service_finalize;
+}
+
+static void
+agl_service_init (AglService *self)
+{
+  self->started = g_date_time_new_now_utc ();
+  self->busy_accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->skeleton = agl_daemon_skeleton_new ();
+  agl_daemon_set_version (self->skeleton, PACKAGE_VERSION);
+
+#define CONNECT(signal, handler) \
+  g_signal_connect (self->skeleton, signal, G_CALLBACK (handler), self)
+  CONNECT ("handle-get-state", handle_get_state_cb);
+  CONNECT ("handle-add-account", handle_add_account_cb);
+  CONNECT ("handle-update-account", handle_update_account_cb);
+  CONNECT ("handle-remove-account", handle_remove_account_cb);
+  CONNECT ("handle-enable-account", handle_enable_account_cb);
+  CONNECT ("handle-disable-account", handle_disable_account_cb);
+  CONNECT ("handle-list-accounts", handle_list_accounts_cb);
+  CONNECT ("handle-list-items", handle_list_items_cb);
+  CONNECT ("handle-get-item", handle_get_item_cb);
+  CONNECT ("handle-create-item", handle_create_item_cb);
+  CONNECT ("handle-update-item", handle_update_item_cb);
+  CONNECT ("handle-delete-item", handle_delete_item_cb);
+  CONNECT ("handle-import-calendar", handle_import_calendar_cb);
+  CONNECT ("handle-export-calendar", handle_export_calendar_cb);
+#undef CONNECT
+}
+
+/**
+ * agl_service_new:
+ * @store: the agenda store
+ * @secrets: where passwords go
+ *
+ * Returns: (transfer full): the D-Bus service over @store, not yet exported.
+ */
+AglService *
+agl_service_new (AglStore   *store,
+                 AglSecrets *secrets)
+{
+  AglService *self = g_object_new (AGL_TYPE_SERVICE, NULL);
+
+  self->store = g_object_ref (store);
+  self->secrets = g_object_ref (secrets);
+  g_signal_connect (store, "agenda-changed", G_CALLBACK (store_agenda_changed_cb), self);
+  g_signal_connect (store, "account-changed", G_CALLBACK (store_account_changed_cb), self);
+  return self;
+}
+
+/**
+ * agl_service_export:
+ * @connection: the session bus
+ * @object_path: where to export the interface
+ *
+ * Makes the service reachable on @connection.
+ */
+gboolean
+agl_service_export (AglService      *self,
+                    GDBusConnection *connection,
+                    const char      *object_path,
+                    GError         **error)
+{
+  g_return_val_if_fail (AGL_IS_SERVICE (self), FALSE);
+
+  return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton),
+                                           connection, object_path, error);
+}
+
+/**
+ * agl_service_unexport:
+ *
+ * Takes the service off the bus.
+ */
+void
+agl_service_unexport (AglService *self)
+{
+  g_return_if_fail (AGL_IS_SERVICE (self));
+
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+}

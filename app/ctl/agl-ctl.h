@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "agl-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+/* The name messages start with; fixed, whatever argv[0] was. */
+#define AGL_CTL_PROGRAM "agendalinectl"
+
+/* Exit statuses: 1 when the work failed, 2 when the command line was wrong
+ * (as GNU tools do), so that scripts can tell the two apart. */
+#define AGL_CTL_EXIT_SUCCESS 0
+#define AGL_CTL_EXIT_FAILURE 1
+#define AGL_CTL_EXIT_USAGE   2
+
+/* ImportCalendar may parse and store thousands of appointments. */
+#define AGL_CTL_IMPORT_TIMEOUT_MSEC (60 * 1000)
+
+/**
+ * AglCtl:
+ * @command: the command being run, e.g. "account add", or %NULL before one
+ *   is known; it names the command in usage errors
+ * @json: print JSON instead of text (set by --json wherever it is given)
+ * @daemon: the proxy, connected on first use by agl_ctl_get_daemon()
+ *
+ * What one run of agendalinectl shares between its commands.
+ */
+typedef struct {
+  const char *command;
+  gboolean    json;
+  AglDaemon  *daemon;
+} AglCtl;
+
+/**
+ * AglCtlCommandFunc:
+ * @ctl: the run
+ * @argc: the number of arguments in @argv
+ * @argv: the command's arguments; argv[0] is the command's own name
+ *
+ * Runs one command.
+ *
+ * Returns: the exit status
+ */
+typedef int (*AglCtlCommandFunc) (AglCtl *ctl,
+                                  int     argc,
+                                  char  **argv);
+
+int             agl_ctl_run                (int                 argc,
+                                            char              **argv);
+
+GOptionContext *agl_ctl_option_context_new (AglCtl             *ctl,
+                                            const char         *parameter_string,
+                                            const char         *summary,
+                                            const char         *examples,
+                                            const GOptionEntry *entries);
+gboolean        agl_ctl_parse_options      (AglCtl             *ctl,
+                                            GOptionContext     *context,
+                                            int                *argc,
+                                            char             ***argv);
+gboolean        agl_ctl_expect_arguments   (AglCtl             *ctl,
+                                            int                 argc,
+                                            char              **argv,
+                                            int                 min_args,
+                                            int                 max_args,
+                                            const char         *missing);
+int             agl_ctl_usage_error        (AglCtl             *ctl,
+                                            const char         *format,
+                                            ...) G_GNUC_PRINTF (2, 3);
+int             agl_ctl_fail               (AglCtl             *ctl,
+                                            const GError       *error);
+gboolean        agl_ctl_error_is_unreachable (const GError     *error);
+AglDaemon      *agl_ctl_get_daemon         (AglCtl             *ctl,
+                                            GError            **error);
+gboolean        agl_ctl_parse_id           (AglCtl             *ctl,
+                                            const char         *text,
+                                            gint64             *out_id);
+
+G_END_DECLS
