@@ -1,1 +1,2081 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "agl-error.h"
+#include "agl-store.h"
+#include "agl-store-schema.h"
+
+/*
+ * The local agenda: one SQLite database in WAL mode, written by this daemon
+ * only.  Every public write is exactly one transaction (BEGIN IMMEDIATE,
+ * COMMIT, ROLLBACK on any failure); ids and other results reach the caller
+ * and the signals only once COMMIT has succeeded, so nobody ever sees a
+ * change that was rolled back.
+ *
+ * Statements are prepared per call: the agenda is small, the daemon mostly
+ * idle, and a statement that lives only as long as its g_autoptr() can
+ * never be left active across a COMMIT or ROLLBACK.
+ */
+
+/* How long a write waits for another process's transaction before giving up
+ * with AGL_ERROR_STORE_LOCKED: our own transactions take milliseconds, and a
+ * D-Bus caller should hear why rather than hang. */
+#define BUSY_TIMEOUT_MS 2000
+
+struct _AglStore
+{
+  GObject  parent_instance;
+
+  sqlite3 *db;
+  char    *path;
+  int      schema_version;
+};
+
+G_DEFINE_FINAL_TYPE (AglStore, agl_store, G_TYPE_OBJECT)
+
+enum {
+  AGENDA_CHANGED,
+  ACCOUNT_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* The journal's op column, indexed by AglJournalOp. */
+static const char * const journal_ops[] = { "create", "update", "delete" };
+
+#define ACCOUNT_COLUMNS \
+  "id, name, email, url, autodiscover, auth, user, domain, server_version, " \
+  "ca_file, enabled, created"
+
+#define ITEM_SELECT \
+  "SELECT i.id, a.name, i.uid, i.summary, i.start_time, i.end_time, " \
+  "       i.range_end, i.all_day, i.recurring, i.ical " \
+  "FROM items AS i LEFT JOIN accounts AS a ON a.id = i.account_id "
+
+/* The id that stands for the local-only agenda where a number is needed
+ * (see the items_account_uid index). */
+#define LOCAL_ACCOUNT_ID 0
+
+static gint64
+now_seconds (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Callers name the local-only agenda NULL or "" (D-Bus has no NULL). */
+static const char *
+normalize_account (const char *account)
+{
+  return account != NULL && *account != '\0' ? account : NULL;
+}
+
+static char *
+dup_column_text (sqlite3_stmt *stmt,
+                 int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static GArray *
+id_array_new (void)
+{
+  return g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static void
+set_db_error (AglStore  *self,
+              GError   **error,
+              int        rc)
+{
+  agl_store_set_sqlite_error (error, rc, self->db, self->path);
+}
+
+static sqlite3_stmt *
+prepare (AglStore    *self,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc);
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  return stmt;
+}
+
+/* Binding cannot fail here: texts are bound SQLITE_STATIC (no copy, no
+ * allocation) and the parameter numbers are fixed in the SQL beside them. */
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
+static gboolean
+step_done (AglStore      *self,
+           sqlite3_stmt  *stmt,
+           GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Steps a query expected to return at most one row: SQLITE_ROW or
+ * SQLITE_DONE, or FALSE with @error set. */
+static gboolean
+step_row (AglStore      *self,
+          sqlite3_stmt  *stmt,
+          gboolean      *found,
+          GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return FALSE;
+    }
+  *found = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+static gboolean
+begin_write (AglStore  *self,
+             GError   **error)
+{
+  /* IMMEDIATE takes the write lock now, so a transaction that has read
+   * something can never fail later for want of the lock (SQLITE_BUSY on
+   * upgrade cannot be retried inside the transaction). */
+  return agl_store_exec (self->db, "BEGIN IMMEDIATE", self->path, error);
+}
+
+/* Ends the transaction begun by begin_write(): COMMIT when @ok, otherwise
+ * (or when COMMIT fails) ROLLBACK.  Returns whether the changes are now
+ * committed; only then may the caller touch its results or emit signals. */
+static gboolean
+end_write (AglStore  *self,
+           gboolean   ok,
+           GError   **error)
+{
+  int rc;
+
+  if (ok)
+    {
+      rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+      if (rc == SQLITE_OK)
+        return TRUE;
+      set_db_error (self, error, rc);
+    }
+
+  /* A failed COMMIT can leave the transaction open; it must not linger and
+   * be committed by the next write. */
+  if (!sqlite3_get_autocommit (self->db))
+    {
+      rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      if (rc != SQLITE_OK)
+        g_warning ("Could not roll back a failed write to %s: %s",
+                   self->path, sqlite3_errmsg (self->db));
+    }
+  return FALSE;
+}
+
+static void
+emit_agenda_changed (AglStore   *self,
+                     const char *account,
+                     GArray     *created,
+                     GArray     *updated,
+                     GArray     *deleted)
+{
+  g_autoptr(GArray) none = id_array_new ();
+
+  g_signal_emit (self, signals[AGENDA_CHANGED], 0,
+                 normalize_account (account),
+                 created != NULL ? created : none,
+                 updated != NULL ? updated : none,
+                 deleted != NULL ? deleted : none);
+}
+
+static GArray *
+single_id (gint64 id)
+{
+  GArray *ids = id_array_new ();
+
+  g_array_append_val (ids, id);
+  return ids;
+}
+
+static void
+set_account_not_found_error (GError     **error,
+                             const char  *name)
+{
+  g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+               _("There is no account named “%s”. "
+                 "List the accounts to see their names."),
+               name);
+}
+
+/* The row id of the account @name, or 0 when there is none. */
+static gboolean
+find_account_id (AglStore    *self,
+                 const char  *name,
+                 gint64      *account_id,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self, "SELECT id FROM accounts WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, name);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *account_id = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+/* Resolves an account name to its row id, or fails with NOT_FOUND; NULL or
+ * "" is the local-only agenda, LOCAL_ACCOUNT_ID. */
+static gboolean
+lookup_account_id (AglStore    *self,
+                   const char  *name,
+                   gint64      *account_id,
+                   GError     **error)
+{
+  name = normalize_account (name);
+  if (name == NULL)
+    {
+      *account_id = LOCAL_ACCOUNT_ID;
+      return TRUE;
+    }
+
+  if (!find_account_id (self, name, account_id, error))
+    return FALSE;
+  if (*account_id == 0)
+    {
+      set_account_not_found_error (error, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static AglAccount *
+account_from_row (sqlite3_stmt *stmt)
+{
+  AglAccount *account = g_new0 (AglAccount, 1);
+
+  /* Columns as in ACCOUNT_COLUMNS. */
+  account->id = sqlite3_column_int64 (stmt, 0);
+  account->name = dup_column_text (stmt, 1);
+  account->email = dup_column_text (stmt, 2);
+  account->url = dup_column_text (stmt, 3);
+  account->autodiscover = sqlite3_column_int (stmt, 4) != 0;
+  account->auth = dup_column_text (stmt, 5);
+  account->user = dup_column_text (stmt, 6);
+  account->domain = dup_column_text (stmt, 7);
+  account->server_version = dup_column_text (stmt, 8);
+  account->ca_file = dup_column_text (stmt, 9);
+  account->enabled = sqlite3_column_int (stmt, 10) != 0;
+  account->created = sqlite3_column_int64 (stmt, 11);
+  return account;
+}
+
+static AglItem *
+item_from_row (sqlite3_stmt *stmt)
+{
+  AglItem *item = agl_item_new ();
+
+  /* Columns as in ITEM_SELECT. */
+  item->id = sqlite3_column_int64 (stmt, 0);
+  item->account = dup_column_text (stmt, 1);
+  item->uid = dup_column_text (stmt, 2);
+  item->summary = dup_column_text (stmt, 3);
+  item->start = sqlite3_column_int64 (stmt, 4);
+  item->end = sqlite3_column_int64 (stmt, 5);
+  item->range_end = sqlite3_column_int64 (stmt, 6);
+  item->all_day = sqlite3_column_int (stmt, 7) != 0;
+  item->recurring = sqlite3_column_int (stmt, 8) != 0;
+  item->ical = dup_column_text (stmt, 9);
+  return item;
+}
+
+static void
+set_item_not_found_error (GError **error,
+                          gint64   id)
+{
+  g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+               _("There is no appointment with id %lld. "
+                 "It may have been deleted; list the agenda again."),
+               (long long) id);
+}
+
+/* The id of the item with @uid in one agenda, or 0 when there is none. */
+static gboolean
+find_item_id (AglStore    *self,
+              gint64       account_id,
+              const char  *uid,
+              gint64      *item_id,
+              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  /* Written to match the items_account_uid index. */
+  stmt = prepare (self,
+                  "SELECT id FROM items WHERE coalesce(account_id, 0) = ?1 AND uid = ?2",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, uid);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *item_id = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+/* What update and delete need to know about an existing item. */
+static gboolean
+load_item_key (AglStore    *self,
+               gint64       item_id,
+               gint64      *account_id,
+               char       **account,
+               char       **uid,
+               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self,
+                  "SELECT coalesce(i.account_id, 0), a.name, i.uid "
+                  "FROM items AS i LEFT JOIN accounts AS a ON a.id = i.account_id "
+                  "WHERE i.id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  if (!found)
+    {
+      set_item_not_found_error (error, item_id);
+      return FALSE;
+    }
+  *account_id = sqlite3_column_int64 (stmt, 0);
+  if (account != NULL)
+    *account = dup_column_text (stmt, 1);
+  if (uid != NULL)
+    *uid = dup_column_text (stmt, 2);
+  return TRUE;
+}
+
+static gboolean
+read_item_link (AglStore    *self,
+                gint64       item_id,
+                char       **remote_id,
+                char       **change_key,
+                GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self,
+                  "SELECT remote_id, change_key FROM item_links WHERE item_id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *remote_id = found ? dup_column_text (stmt, 0) : NULL;
+  *change_key = found ? dup_column_text (stmt, 1) : NULL;
+  return TRUE;
+}
+
+/* Records a local edit of an account's item for the sync engine, with the
+ * item's link as it is now (for a delete, nothing else will remember it). */
+static gboolean
+append_journal (AglStore      *self,
+                gint64         account_id,
+                gint64         item_id,
+                const char    *uid,
+                AglJournalOp   op,
+                GError       **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *remote_id = NULL;
+  g_autofree char *change_key = NULL;
+
+  if (!read_item_link (self, item_id, &remote_id, &change_key, error))
+    return FALSE;
+
+  stmt = prepare (self,
+                  "INSERT INTO journal "
+                  "  (account_id, item_id, uid, op, remote_id, change_key, created) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_int64 (stmt, 2, item_id);
+  bind_text (stmt, 3, uid);
+  bind_text (stmt, 4, journal_ops[op]);
+  bind_text (stmt, 5, remote_id);
+  bind_text (stmt, 6, change_key);
+  sqlite3_bind_int64 (stmt, 7, now_seconds ());
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+insert_item_row (AglStore       *self,
+                 gint64          account_id,
+                 const AglItem  *item,
+                 gint64         *item_id,
+                 GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 now = now_seconds ();
+
+  stmt = prepare (self,
+                  "INSERT INTO items "
+                  "  (account_id, uid, ical, summary, start_time, end_time, range_end, "
+                  "   all_day, recurring, created, modified) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  if (account_id != LOCAL_ACCOUNT_ID)
+    sqlite3_bind_int64 (stmt, 1, account_id);
+  else
+    sqlite3_bind_null (stmt, 1);
+  bind_text (stmt, 2, item->uid);
+  bind_text (stmt, 3, item->ical);
+  bind_text (stmt, 4, item->summary != NULL ? item->summary : "");
+  sqlite3_bind_int64 (stmt, 5, item->start);
+  sqlite3_bind_int64 (stmt, 6, item->end);
+  sqlite3_bind_int64 (stmt, 7, item->range_end);
+  sqlite3_bind_int (stmt, 8, item->all_day ? 1 : 0);
+  sqlite3_bind_int (stmt, 9, item->recurring ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 10, now);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  *item_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+/* Replaces the content of an item; its account and UID stay. */
+static gboolean
+update_item_row (AglStore       *self,
+                 gint64          item_id,
+                 const AglItem  *item,
+                 GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self,
+                  "UPDATE items SET ical = ?2, summary = ?3, start_time = ?4, "
+                  "  end_time = ?5, range_end = ?6, all_day = ?7, recurring = ?8, "
+                  "  modified = ?9 "
+                  "WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  bind_text (stmt, 2, item->ical);
+  bind_text (stmt, 3, item->summary != NULL ? item->summary : "");
+  sqlite3_bind_int64 (stmt, 4, item->start);
+  sqlite3_bind_int64 (stmt, 5, item->end);
+  sqlite3_bind_int64 (stmt, 6, item->range_end);
+  sqlite3_bind_int (stmt, 7, item->all_day ? 1 : 0);
+  sqlite3_bind_int (stmt, 8, item->recurring ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 9, now_seconds ());
+  return step_done (self, stmt, error);
+}
+
+static void
+set_duplicate_uid_error (GError     **error,
+                         const char  *account,
+                         const char  *uid,
+                         gint64       existing_id)
+{
+  if (account != NULL)
+    g_set_error (error, AGL_ERROR, AGL_ERROR_EXISTS,
+                 _("The account “%s” already has an appointment with the UID “%s” "
+                   "(id %lld). Update that appointment instead, "
+                   "or give the new one another UID."),
+                 account, uid, (long long) existing_id);
+  else
+    g_set_error (error, AGL_ERROR, AGL_ERROR_EXISTS,
+                 _("The local agenda already has an appointment with the UID “%s” "
+                   "(id %lld). Update that appointment instead, "
+                   "or give the new one another UID."),
+                 uid, (long long) existing_id);
+}
+
+static gboolean
+check_item_fields (const AglItem  *item,
+                   GError        **error)
+{
+  /* The service fills these from agl-event.c; a caller that does not is a
+   * bug, but an import must still fail cleanly rather than crash. */
+  if (item->uid == NULL || *item->uid == '\0' || item->ical == NULL)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("An appointment without a UID or iCalendar text cannot be stored."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* -------------------------------------------------------------------------
+ * Transactions behind the public writes: each runs between begin_write()
+ * and end_write() and leaves its results in out parameters, which the public
+ * function applies only after the COMMIT.
+ */
+
+static gboolean
+add_account_locked (AglStore          *self,
+                    const AglAccount  *account,
+                    gint64             created,
+                    gint64            *account_id,
+                    GError           **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 existing;
+
+  /* Looked up rather than left to the UNIQUE constraint, so the error says
+   * which name; the write lock makes the lookup and the insert one step. */
+  if (!find_account_id (self, account->name, &existing, error))
+    return FALSE;
+  if (existing != 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_EXISTS,
+                   _("An account named “%s” already exists. "
+                     "Choose another name, or change that account instead."),
+                   account->name);
+      return FALSE;
+    }
+
+  stmt = prepare (self,
+                  "INSERT INTO accounts "
+                  "  (name, email, url, autodiscover, auth, user, domain, "
+                  "   server_version, ca_file, enabled, created) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, account->name);
+  bind_text (stmt, 2, account->email);
+  bind_text (stmt, 3, account->url);
+  sqlite3_bind_int (stmt, 4, account->autodiscover ? 1 : 0);
+  bind_text (stmt, 5, account->auth);
+  bind_text (stmt, 6, account->user);
+  bind_text (stmt, 7, account->domain);
+  bind_text (stmt, 8, account->server_version);
+  bind_text (stmt, 9, account->ca_file);
+  sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 11, created);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  *account_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+static gboolean
+update_account_locked (AglStore          *self,
+                       const AglAccount  *account,
+                       GError           **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+
+  if (!lookup_account_id (self, account->name, &account_id, error))
+    return FALSE;
+
+  stmt = prepare (self,
+                  "UPDATE accounts SET email = ?2, url = ?3, autodiscover = ?4, "
+                  "  auth = ?5, user = ?6, domain = ?7, server_version = ?8, "
+                  "  ca_file = ?9, enabled = ?10 "
+                  "WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, account->email);
+  bind_text (stmt, 3, account->url);
+  sqlite3_bind_int (stmt, 4, account->autodiscover ? 1 : 0);
+  bind_text (stmt, 5, account->auth);
+  bind_text (stmt, 6, account->user);
+  bind_text (stmt, 7, account->domain);
+  bind_text (stmt, 8, account->server_version);
+  bind_text (stmt, 9, account->ca_file);
+  sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+remove_account_locked (AglStore    *self,
+                       const char  *name,
+                       GArray      *deleted,
+                       GError     **error)
+{
+  g_autoptr(sqlite3_stmt) list = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+  int rc;
+
+  if (!lookup_account_id (self, name, &account_id, error))
+    return FALSE;
+
+  /* The cascade deletes the items without telling us which; collect them
+   * first for agenda-changed. */
+  list = prepare (self, "SELECT id FROM items WHERE account_id = ?1 ORDER BY id", error);
+  if (list == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (list, 1, account_id);
+  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (list, 0);
+
+      g_array_append_val (deleted, id);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return FALSE;
+    }
+
+  /* ON DELETE CASCADE takes the items, their links, the sync states, the
+   * journal and the conflicts with it. */
+  stmt = prepare (self, "DELETE FROM accounts WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+add_item_locked (AglStore       *self,
+                 const AglItem  *item,
+                 gint64         *item_id,
+                 GError        **error)
+{
+  gint64 account_id;
+  gint64 existing;
+
+  if (!lookup_account_id (self, item->account, &account_id, error) ||
+      !find_item_id (self, account_id, item->uid, &existing, error))
+    return FALSE;
+
+  if (existing != 0)
+    {
+      set_duplicate_uid_error (error, normalize_account (item->account), item->uid, existing);
+      return FALSE;
+    }
+
+  if (!insert_item_row (self, account_id, item, item_id, error))
+    return FALSE;
+
+  if (account_id != LOCAL_ACCOUNT_ID &&
+      !append_journal (self, account_id, *item_id, item->uid, AGL_JOURNAL_CREATE, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+update_item_locked (AglStore       *self,
+                    const AglItem  *item,
+                    GError        **error)
+{
+  g_autofree char *account = NULL;
+  g_autofree char *uid = NULL;
+  gint64 account_id;
+
+  if (!load_item_key (self, item->id, &account_id, &account, &uid, error))
+    return FALSE;
+
+  if (g_strcmp0 (account, normalize_account (item->account)) != 0)
+    {
+      if (account != NULL)
+        g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                     _("Appointment %lld belongs to the account “%s” and cannot move. "
+                       "Create it in the other agenda and delete this one instead."),
+                     (long long) item->id, account);
+      else
+        g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                     _("Appointment %lld belongs to the local agenda and cannot move. "
+                       "Create it in the account and delete this one instead."),
+                     (long long) item->id);
+      return FALSE;
+    }
+
+  if (g_strcmp0 (uid, item->uid) != 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The UID of appointment %lld is “%s” and cannot change. "
+                     "Create a new appointment for a new UID."),
+                   (long long) item->id, uid);
+      return FALSE;
+    }
+
+  if (!update_item_row (self, item->id, item, error))
+    return FALSE;
+
+  if (account_id != LOCAL_ACCOUNT_ID &&
+      !append_journal (self, account_id, item->id, uid, AGL_JOURNAL_UPDATE, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+delete_item_locked (AglStore    *self,
+                    gint64       item_id,
+                    char       **account,
+                    GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *uid = NULL;
+  gint64 account_id;
+
+  if (!load_item_key (self, item_id, &account_id, account, &uid, error))
+    return FALSE;
+
+  /* The journal entry first: it copies the link, which the delete takes
+   * with it. */
+  if (account_id != LOCAL_ACCOUNT_ID &&
+      !append_journal (self, account_id, item_id, uid, AGL_JOURNAL_DELETE, error))
+    return FALSE;
+
+  stmt = prepare (self, "DELETE FROM items WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+import_item_locked (AglStore       *self,
+                    gint64          account_id,
+                    const char     *account,
+                    const AglItem  *item,
+                    GHashTable     *seen_uids,
+                    gint64         *item_id,
+                    gboolean       *created,
+                    GError        **error)
+{
+  gint64 existing;
+
+  if (!check_item_fields (item, error))
+    return FALSE;
+
+  /* An item may leave its account unset (it goes where the import goes),
+   * but one that names another agenda does not belong in this import. */
+  if (normalize_account (item->account) != NULL &&
+      g_strcmp0 (normalize_account (item->account), account) != 0)
+    {
+      gint64 other;
+
+      if (!lookup_account_id (self, item->account, &other, error))
+        return FALSE;
+      if (account != NULL)
+        g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                     _("The appointment “%s” belongs to the account “%s”, not to “%s”. "
+                       "Import it into its own account."),
+                     item->uid, item->account, account);
+      else
+        g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                     _("The appointment “%s” belongs to the account “%s”, "
+                       "not to the local agenda. Import it into its own account."),
+                     item->uid, item->account);
+      return FALSE;
+    }
+
+  /* Upserting twice would silently keep only the second one. */
+  if (!g_hash_table_add (seen_uids, item->uid))
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The import holds two appointments with the UID “%s”. "
+                     "Remove one of them (or give it another UID) and import again."),
+                   item->uid);
+      return FALSE;
+    }
+
+  if (!find_item_id (self, account_id, item->uid, &existing, error))
+    return FALSE;
+
+  if (existing != 0)
+    {
+      *item_id = existing;
+      *created = FALSE;
+      if (!update_item_row (self, existing, item, error))
+        return FALSE;
+    }
+  else
+    {
+      *created = TRUE;
+      if (!insert_item_row (self, account_id, item, item_id, error))
+        return FALSE;
+    }
+
+  if (account_id != LOCAL_ACCOUNT_ID &&
+      !append_journal (self, account_id, *item_id, item->uid,
+                       *created ? AGL_JOURNAL_CREATE : AGL_JOURNAL_UPDATE, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+import_items_locked (AglStore              *self,
+                     const char            *account,
+                     GPtrArray             *items,
+                     GArray                *ids,
+                     GArray                *created,
+                     GArray                *updated,
+                     AglStoreProgressFunc   progress,
+                     gpointer               user_data,
+                     GError               **error)
+{
+  g_autoptr(GHashTable) seen_uids = g_hash_table_new (g_str_hash, g_str_equal);
+  gint64 account_id;
+
+  if (!lookup_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const AglItem *item = g_ptr_array_index (items, i);
+      gboolean was_created;
+      gint64 id;
+
+      if (!import_item_locked (self, account_id, account, item, seen_uids,
+                               &id, &was_created, error))
+        return FALSE;
+
+      g_array_append_val (ids, id);
+      g_array_append_val (was_created ? created : updated, id);
+
+      if (progress != NULL)
+        progress (i + 1, items->len, user_data);
+    }
+  return TRUE;
+}
+
+static gboolean
+set_item_link_locked (AglStore    *self,
+                      gint64       item_id,
+                      const char  *remote_id,
+                      const char  *change_key,
+                      GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+
+  if (!load_item_key (self, item_id, &account_id, NULL, NULL, error))
+    return FALSE;
+
+  if (account_id == LOCAL_ACCOUNT_ID)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("Appointment %lld is in the local agenda, "
+                     "which is not synchronised with Exchange."),
+                   (long long) item_id);
+      return FALSE;
+    }
+
+  if (remote_id == NULL)
+    {
+      stmt = prepare (self, "DELETE FROM item_links WHERE item_id = ?1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, item_id);
+      return step_done (self, stmt, error);
+    }
+
+  {
+    g_autoptr(sqlite3_stmt) other = NULL;
+    gboolean found;
+
+    other = prepare (self,
+                     "SELECT item_id FROM item_links "
+                     "WHERE account_id = ?1 AND remote_id = ?2 AND item_id <> ?3",
+                     error);
+    if (other == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (other, 1, account_id);
+    bind_text (other, 2, remote_id);
+    sqlite3_bind_int64 (other, 3, item_id);
+    if (!step_row (self, other, &found, error))
+      return FALSE;
+    if (found)
+      {
+        g_set_error (error, AGL_ERROR, AGL_ERROR_EXISTS,
+                     _("The Exchange item “%s” is already linked to appointment %lld."),
+                     remote_id, (long long) sqlite3_column_int64 (other, 0));
+        return FALSE;
+      }
+  }
+
+  stmt = prepare (self,
+                  "INSERT INTO item_links (item_id, account_id, remote_id, change_key) "
+                  "VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT (item_id) DO UPDATE "
+                  "  SET remote_id = excluded.remote_id, change_key = excluded.change_key",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  bind_text (stmt, 3, remote_id);
+  bind_text (stmt, 4, change_key);
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+clear_journal_entry_locked (AglStore  *self,
+                            gint64     seq,
+                            GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self, "DELETE FROM journal WHERE seq = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                   _("There is no journal entry %lld; it may have been cleared already."),
+                   (long long) seq);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------- */
+
+static void
+agl_store_finalize (GObject *object)
+{
+  AglStore *self = AGL_STORE (object);
+
+  if (self->db != NULL)
+    {
+      int rc;
+
+      /* Fold the log into the database while nobody waits for it; PASSIVE
+       * never blocks on a reader.  Closing the last connection checkpoints
+       * again and removes the -wal file. */
+      sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      rc = sqlite3_close (self->db);
+      if (rc != SQLITE_OK)
+        g_warning ("Could not close the agenda database %s: %s",
+                   self->path, sqlite3_errstr (rc));
+      self->db = NULL;
+    }
+  g_free (self->path);
+
+  G_OBJECT_CLASS (agl_store_parent_class)->finalize (object);
+}
+
+static void
+agl_store_class_init (AglStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = agl_store_finalize;
+
+  /**
+   * AglStore::agenda-changed:
+   * @store: the store
+   * @account: (nullable): the account whose agenda changed, or %NULL for
+   *   the local-only agenda
+   * @created: (element-type gint64): ids of appointments added
+   * @updated: (element-type gint64): ids of appointments changed
+   * @deleted: (element-type gint64): ids of appointments removed
+   *
+   * Emitted once per committed transaction that changed appointments, after
+   * the COMMIT, so that handlers read what is stored.  Never emitted for a
+   * write that failed.
+   */
+  signals[AGENDA_CHANGED] =
+    g_signal_new ("agenda-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 4,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_ARRAY | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_ARRAY | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_ARRAY | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * AglStore::account-changed:
+   * @store: the store
+   * @name: the account
+   * @change: an #AglStoreAccountChange, as int
+   *
+   * Emitted after an account was added, changed or removed, after the
+   * COMMIT.
+   */
+  signals[ACCOUNT_CHANGED] =
+    g_signal_new ("account-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_INT);
+}
+
+static void
+agl_store_init (AglStore *self)
+{
+}
+
+/* The checks that must all pass before anything is written, the
+ * connection's settings, then the migration. */
+static gboolean
+prepare_connection (sqlite3     *db,
+                    const char  *path,
+                    int         *version,
+                    GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *mode;
+  gint64 foreign_keys;
+  int rc;
+
+  if (!agl_store_schema_check (db, path, error))
+    return FALSE;
+
+  /* Per connection, and a no-op inside a transaction: set before any. */
+  if (!agl_store_exec (db, "PRAGMA foreign_keys = ON", path, error) ||
+      !agl_store_query_int (db, "PRAGMA foreign_keys", path, &foreign_keys, error))
+    return FALSE;
+  if (foreign_keys != 1)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_FAILED,
+                   _("The SQLite library cannot enforce foreign keys, which the agenda "
+                     "database “%s” needs. Install a standard build of SQLite."),
+                   path);
+      return FALSE;
+    }
+
+  /* WAL: readers (the D-Bus service answering a query) never wait for the
+   * writer, and a commit is one append.  Switching writes the header, so it
+   * comes only after the checks above. */
+  rc = sqlite3_prepare_v2 (db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      agl_store_set_sqlite_error (error, rc, db, path);
+      return FALSE;
+    }
+  mode = (const char *) sqlite3_column_text (stmt, 0);
+  if (g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") != 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_FAILED,
+                   _("The agenda database “%s” cannot use a write-ahead log (journal mode "
+                     "is %s). Keep it on a local disk rather than a network share."),
+                   path, mode != NULL ? mode : "?");
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  /* FULL syncs the log at every commit: a crash or power loss at any
+   * instant loses nothing that was committed (NORMAL could lose the last
+   * transactions). */
+  if (!agl_store_exec (db, "PRAGMA synchronous = FULL", path, error))
+    return FALSE;
+
+  return agl_store_schema_migrate (db, path, version, error);
+}
+
+/* Opens and prepares the database; on failure the file is as it was. */
+static sqlite3 *
+open_database (const char  *path,
+               int         *version,
+               GError     **error)
+{
+  g_autoptr(sqlite3) db = NULL;
+  g_autofree char *wal_path = g_strconcat (path, "-wal", NULL);
+  gboolean had_wal;
+  int rc;
+
+  had_wal = g_file_test (wal_path, G_FILE_TEST_EXISTS);
+
+  /* The path is absolute (see agl_store_open()), so the URI handling this
+   * SQLite may be built with never reads it as "file:" URI. */
+  rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      agl_store_set_sqlite_error (error, rc, db, path);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+
+  /* SQLite opens a file it may not write read-only without a word. */
+  if (sqlite3_db_readonly (db, "main") != 0)
+    {
+      agl_store_set_sqlite_error (error, SQLITE_READONLY, NULL, path);
+      return NULL;
+    }
+
+  /* Closing the last connection normally checkpoints the -wal file into
+   * the database and deletes it; a file refused here must be left exactly
+   * as it was, with the -wal that some other program (a newer Agendaline)
+   * may need. */
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+
+  if (!prepare_connection (db, path, version, error))
+    {
+      /* A -wal that only our reading created is empty: let the close
+       * remove it again. */
+      if (!had_wal)
+        sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+      return NULL;
+    }
+
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+  return g_steal_pointer (&db);
+}
+
+/**
+ * agl_store_default_path:
+ *
+ * The database the daemon uses: $AGENDALINE_DB (%AGL_STORE_PATH_ENV) when
+ * set, else agendaline/agenda.db in the user data directory
+ * ($XDG_DATA_HOME, usually ~/.local/share).
+ *
+ * Returns: (transfer full): the path
+ */
+char *
+agl_store_default_path (void)
+{
+  const char *path = g_getenv (AGL_STORE_PATH_ENV);
+
+  if (path != NULL && *path != '\0')
+    return g_strdup (path);
+  return g_build_filename (g_get_user_data_dir (), "agendaline", "agenda.db", NULL);
+}
+
+/**
+ * agl_store_open:
+ * @path: (nullable): the database file, or %NULL for
+ *   agl_store_default_path()
+ * @error: return location for an %AGL_ERROR_STORE_* error
+ *
+ * Opens the agenda, creating the file (and its folder, mode 0700) when
+ * missing and migrating an older schema to %AGL_STORE_SCHEMA_VERSION.  A
+ * missing or empty file becomes a new store.  A file that is damaged, of
+ * another program, of a newer Agendaline, locked by another process or not
+ * writable is refused with its own error code, and left as it was.
+ *
+ * Returns: (transfer full): the store, or %NULL with @error set
+ */
+AglStore *
+agl_store_open (const char  *path,
+                GError     **error)
+{
+  g_autofree char *default_path = NULL;
+  g_autofree char *absolute = NULL;
+  g_autofree char *dir = NULL;
+  AglStore *self;
+  sqlite3 *db;
+  int version = 0;
+
+  g_return_val_if_fail (path == NULL || *path != '\0', NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (path == NULL)
+    path = default_path = agl_store_default_path ();
+
+  absolute = g_canonicalize_filename (path, NULL);
+  dir = g_path_get_dirname (absolute);
+
+  /* The agenda is private: a new folder is the user's only. */
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, AGL_ERROR, AGL_ERROR_STORE_READ_ONLY,
+                   _("The folder “%s” for the agenda database cannot be created (%s). "
+                     "Make sure you can write to its parent folder, or set %s to another file."),
+                   dir, g_strerror (saved_errno), AGL_STORE_PATH_ENV);
+      return NULL;
+    }
+
+  db = open_database (absolute, &version, error);
+  if (db == NULL)
+    return NULL;
+
+  self = g_object_new (AGL_TYPE_STORE, NULL);
+  self->db = db;
+  self->path = g_steal_pointer (&absolute);
+  self->schema_version = version;
+  return self;
+}
+
+/**
+ * agl_store_get_path:
+ * @self: a store
+ *
+ * Returns: the absolute path of the database file
+ */
+const char *
+agl_store_get_path (AglStore *self)
+{
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+/**
+ * agl_store_get_schema_version:
+ * @self: a store
+ *
+ * Returns: the schema version of the open database, which is always
+ *   %AGL_STORE_SCHEMA_VERSION once agl_store_open() succeeded
+ */
+int
+agl_store_get_schema_version (AglStore *self)
+{
+  g_return_val_if_fail (AGL_IS_STORE (self), 0);
+
+  return self->schema_version;
+}
+
+/**
+ * agl_store_add_account:
+ * @self: a store
+ * @account: settings already checked with agl_account_validate(); its
+ *   @id, and @created when 0, are set on success
+ * @error: return location for %AGL_ERROR_EXISTS or a store error
+ *
+ * Adds an account.  Emits #AglStore::account-changed.
+ *
+ * Returns: whether the account was added
+ */
+gboolean
+agl_store_add_account (AglStore    *self,
+                       AglAccount  *account,
+                       GError     **error)
+{
+  gint64 created;
+  gint64 id = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL && account->name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  created = account->created != 0 ? account->created : now_seconds ();
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = add_account_locked (self, account, created, &id, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  account->id = id;
+  account->created = created;
+  g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, account->name, AGL_STORE_ACCOUNT_ADDED);
+  return TRUE;
+}
+
+/**
+ * agl_store_update_account:
+ * @self: a store
+ * @account: the new settings of the account named @account->name (the name
+ *   is the key and cannot change; @id and @created are ignored)
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Replaces an account's settings.  Emits #AglStore::account-changed.
+ *
+ * Returns: whether the account was updated
+ */
+gboolean
+agl_store_update_account (AglStore          *self,
+                          const AglAccount  *account,
+                          GError           **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL && account->name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = update_account_locked (self, account, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, account->name, AGL_STORE_ACCOUNT_CHANGED);
+  return TRUE;
+}
+
+/**
+ * agl_store_remove_account:
+ * @self: a store
+ * @name: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Removes the account with its appointments, their links, its sync states,
+ * journal and conflict records.  Emits #AglStore::agenda-changed with the
+ * deleted appointments (when there were any), then
+ * #AglStore::account-changed.
+ *
+ * Returns: whether the account was removed
+ */
+gboolean
+agl_store_remove_account (AglStore    *self,
+                          const char  *name,
+                          GError     **error)
+{
+  g_autoptr(GArray) deleted = id_array_new ();
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* "" would otherwise mean the local-only agenda, which is no account. */
+  if (normalize_account (name) == NULL)
+    {
+      set_account_not_found_error (error, name);
+      return FALSE;
+    }
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = remove_account_locked (self, name, deleted, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  if (deleted->len > 0)
+    emit_agenda_changed (self, name, NULL, NULL, deleted);
+  g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, name, AGL_STORE_ACCOUNT_REMOVED);
+  return TRUE;
+}
+
+/**
+ * agl_store_get_account:
+ * @self: a store
+ * @name: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: (transfer full): the account, or %NULL with @error set
+ */
+AglAccount *
+agl_store_get_account (AglStore    *self,
+                       const char  *name,
+                       GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  stmt = prepare (self, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, name);
+  if (!step_row (self, stmt, &found, error))
+    return NULL;
+  if (!found)
+    {
+      set_account_not_found_error (error, name);
+      return NULL;
+    }
+  return account_from_row (stmt);
+}
+
+/**
+ * agl_store_list_accounts:
+ * @self: a store
+ * @error: return location for a store error
+ *
+ * Returns: (transfer full) (element-type AglAccount): every account,
+ *   sorted by name (ignoring the case of ASCII letters), or %NULL with
+ *   @error set
+ */
+GPtrArray *
+agl_store_list_accounts (AglStore  *self,
+                         GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  int rc;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* NOCASE first, as people read a list; then exactly, to be stable. */
+  stmt = prepare (self,
+                  "SELECT " ACCOUNT_COLUMNS " FROM accounts "
+                  "ORDER BY name COLLATE NOCASE, name",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_account_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (accounts, account_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return NULL;
+    }
+  return g_steal_pointer (&accounts);
+}
+
+/**
+ * agl_store_add_item:
+ * @self: a store
+ * @item: the appointment, its fields made by agl-event.c; @item->account
+ *   names its account (%NULL for the local-only agenda).  @item->id is set
+ *   on success.
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such account),
+ *   %AGL_ERROR_EXISTS (the UID is in use in that agenda) or a store error
+ *
+ * Adds an appointment; for an account's agenda, with a journal entry for
+ * the sync engine in the same transaction.  Emits #AglStore::agenda-changed.
+ *
+ * Returns: whether the appointment was added
+ */
+gboolean
+agl_store_add_item (AglStore  *self,
+                    AglItem   *item,
+                    GError   **error)
+{
+  gint64 id = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (item != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_item_fields (item, error))
+    return FALSE;
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = add_item_locked (self, item, &id, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  item->id = id;
+  {
+    g_autoptr(GArray) created = single_id (id);
+
+    emit_agenda_changed (self, item->account, created, NULL, NULL);
+  }
+  return TRUE;
+}
+
+/**
+ * agl_store_update_item:
+ * @self: a store
+ * @item: the new content of the appointment @item->id; its account and
+ *   UID must be the stored ones
+ * @error: return location for %AGL_ERROR_NOT_FOUND, %AGL_ERROR_INVALID_ARGUMENT
+ *   (another account or UID) or a store error
+ *
+ * Replaces an appointment; for an account's agenda, with a journal entry.
+ * Emits #AglStore::agenda-changed.
+ *
+ * Returns: whether the appointment was updated
+ */
+gboolean
+agl_store_update_item (AglStore       *self,
+                       const AglItem  *item,
+                       GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (item != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_item_fields (item, error))
+    return FALSE;
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = update_item_locked (self, item, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  {
+    g_autoptr(GArray) updated = single_id (item->id);
+
+    emit_agenda_changed (self, item->account, NULL, updated, NULL);
+  }
+  return TRUE;
+}
+
+/**
+ * agl_store_delete_item:
+ * @self: a store
+ * @id: an appointment id
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Deletes an appointment and its link; for an account's agenda, with a
+ * journal entry that keeps the link for the sync engine.  Emits
+ * #AglStore::agenda-changed.
+ *
+ * Returns: whether the appointment was deleted
+ */
+gboolean
+agl_store_delete_item (AglStore  *self,
+                       gint64     id,
+                       GError   **error)
+{
+  g_autofree char *account = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = delete_item_locked (self, id, &account, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  {
+    g_autoptr(GArray) deleted = single_id (id);
+
+    emit_agenda_changed (self, account, NULL, NULL, deleted);
+  }
+  return TRUE;
+}
+
+/**
+ * agl_store_get_item:
+ * @self: a store
+ * @id: an appointment id
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: (transfer full): the appointment, or %NULL with @error set
+ */
+AglItem *
+agl_store_get_item (AglStore  *self,
+                    gint64     id,
+                    GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  stmt = prepare (self, ITEM_SELECT "WHERE i.id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!step_row (self, stmt, &found, error))
+    return NULL;
+  if (!found)
+    {
+      set_item_not_found_error (error, id);
+      return NULL;
+    }
+  return item_from_row (stmt);
+}
+
+/**
+ * agl_store_find_item_by_uid:
+ * @self: a store
+ * @account: (nullable): the account, or %NULL (or "") for the local-only
+ *   agenda
+ * @uid: an iCalendar UID
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such account) or a
+ *   store error
+ *
+ * Returns: (transfer full) (nullable): the appointment with @uid in that
+ *   agenda; %NULL without an error when there is none
+ */
+AglItem *
+agl_store_find_item_by_uid (AglStore    *self,
+                            const char  *account,
+                            const char  *uid,
+                            GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (uid != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!lookup_account_id (self, account, &account_id, error))
+    return NULL;
+
+  stmt = prepare (self, ITEM_SELECT "WHERE coalesce(i.account_id, 0) = ?1 AND i.uid = ?2", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, uid);
+  if (!step_row (self, stmt, &found, error) || !found)
+    return NULL;
+  return item_from_row (stmt);
+}
+
+/**
+ * agl_store_list_items:
+ * @self: a store
+ * @account: (nullable): %NULL for every agenda, "" for the local-only
+ *   agenda, or an account name
+ * @from: start of the range, Unix time, or %G_MININT64 for unbounded
+ * @to: end of the range (exclusive), Unix time, or %G_MAXINT64 for
+ *   unbounded
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such account),
+ *   %AGL_ERROR_INVALID_ARGUMENT (@from after @to) or a store error
+ *
+ * Lists the appointments whose time, from the first start to the end of
+ * the last occurrence (@range_end), overlaps [@from, @to).  An appointment
+ * of no length at instant t counts when @from <= t < @to; an empty range
+ * (@from = @to) holds nothing.
+ *
+ * Returns: (transfer full) (element-type AglItem): the appointments sorted
+ *   by start, then id; %NULL with @error set on failure
+ */
+GPtrArray *
+agl_store_list_items (AglStore    *self,
+                      const char  *account,
+                      gint64       from,
+                      gint64       to,
+                      GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  gint64 account_id = LOCAL_ACCOUNT_ID;
+  int rc;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (from > to)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The start of the range is after its end; swap them."));
+      return NULL;
+    }
+
+  if (account != NULL && !lookup_account_id (self, account, &account_id, error))
+    return NULL;
+
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_item_free);
+
+  /* An empty range overlaps nothing, not even an item that spans it. */
+  if (from == to)
+    return g_steal_pointer (&items);
+
+  /* start < to and range_end > from is the overlap; "start >= from" lets
+   * in an item of no length at from itself (range_end >= start is a CHECK
+   * of the table, so this admits nothing else). */
+  stmt = prepare (self,
+                  ITEM_SELECT
+                  "WHERE i.start_time < ?1 AND (i.range_end > ?2 OR i.start_time >= ?2) "
+                  "  AND (?3 OR coalesce(i.account_id, 0) = ?4) "
+                  "ORDER BY i.start_time, i.id",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, to);
+  sqlite3_bind_int64 (stmt, 2, from);
+  sqlite3_bind_int (stmt, 3, account == NULL);
+  sqlite3_bind_int64 (stmt, 4, account_id);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (items, item_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return NULL;
+    }
+  return g_steal_pointer (&items);
+}
+
+/**
+ * agl_store_import_items:
+ * @self: a store
+ * @account: (nullable): the account to import into, or %NULL (or "") for
+ *   the local-only agenda
+ * @items: (element-type AglItem): the appointments; each item's @account
+ *   must be %NULL or @account.  Their @id is set on success.
+ * @created_ids: (nullable) (element-type gint64): set to the ids of the
+ *   appointments added
+ * @updated_ids: (nullable) (element-type gint64): set to the ids of the
+ *   appointments that had their UID in the agenda already and were replaced
+ * @progress: (nullable): called inside the transaction after each item; it
+ *   must not call the store
+ * @user_data: closure for @progress
+ * @error: return location for %AGL_ERROR_NOT_FOUND, %AGL_ERROR_INVALID_ARGUMENT
+ *   (an item of another account, a UID twice) or a store error
+ *
+ * Adds or replaces (by UID) all @items in one transaction: one item that
+ * cannot be stored leaves the store exactly as before.  Emits
+ * #AglStore::agenda-changed once.
+ *
+ * Returns: whether the items were imported
+ */
+gboolean
+agl_store_import_items (AglStore              *self,
+                        const char            *account,
+                        GPtrArray             *items,
+                        GArray                *created_ids,
+                        GArray                *updated_ids,
+                        AglStoreProgressFunc   progress,
+                        gpointer               user_data,
+                        GError               **error)
+{
+  g_autoptr(GArray) ids = id_array_new ();
+  g_autoptr(GArray) created = id_array_new ();
+  g_autoptr(GArray) updated = id_array_new ();
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (items != NULL, FALSE);
+  g_return_val_if_fail (created_ids == NULL ||
+                        g_array_get_element_size (created_ids) == sizeof (gint64), FALSE);
+  g_return_val_if_fail (updated_ids == NULL ||
+                        g_array_get_element_size (updated_ids) == sizeof (gint64), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  account = normalize_account (account);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = import_items_locked (self, account, items, ids, created, updated,
+                            progress, user_data, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  for (guint i = 0; i < items->len; i++)
+    ((AglItem *) g_ptr_array_index (items, i))->id = g_array_index (ids, gint64, i);
+  if (created_ids != NULL)
+    {
+      g_array_set_size (created_ids, 0);
+      g_array_append_vals (created_ids, created->data, created->len);
+    }
+  if (updated_ids != NULL)
+    {
+      g_array_set_size (updated_ids, 0);
+      g_array_append_vals (updated_ids, updated->data, updated->len);
+    }
+
+  if (created->len > 0 || updated->len > 0)
+    emit_agenda_changed (self, account, created, updated, NULL);
+  return TRUE;
+}
+
+/**
+ * agl_store_count:
+ * @self: a store
+ * @n_accounts: (out) (optional): the number of accounts
+ * @n_enabled_accounts: (out) (optional): how many of them sync
+ * @n_items: (out) (optional): the number of appointments in all agendas
+ * @error: return location for a store error
+ *
+ * Counts for the daemon's state, read in one statement so they agree.
+ *
+ * Returns: whether the counts were read
+ */
+gboolean
+agl_store_count (AglStore  *self,
+                 guint     *n_accounts,
+                 guint     *n_enabled_accounts,
+                 guint     *n_items,
+                 GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  stmt = prepare (self,
+                  "SELECT (SELECT count(*) FROM accounts), "
+                  "       (SELECT count(*) FROM accounts WHERE enabled), "
+                  "       (SELECT count(*) FROM items)",
+                  error);
+  if (stmt == NULL || !step_row (self, stmt, &found, error))
+    return FALSE;
+
+  if (n_accounts != NULL)
+    *n_accounts = (guint) sqlite3_column_int64 (stmt, 0);
+  if (n_enabled_accounts != NULL)
+    *n_enabled_accounts = (guint) sqlite3_column_int64 (stmt, 1);
+  if (n_items != NULL)
+    *n_items = (guint) sqlite3_column_int64 (stmt, 2);
+  return TRUE;
+}
+
+/**
+ * agl_store_get_sync_state:
+ * @self: a store
+ * @account: an account name
+ * @identity: the account's identity as the sync engine computes it (EWS
+ *   URL + mailbox)
+ * @sync_state: (out) (transfer full) (nullable): the stored SyncState for
+ *   exactly this account and identity, or %NULL when there is none (a
+ *   first sync, or a new identity, which must start from the beginning)
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Reads where the last sync of the account stopped.  A state stored under
+ * another identity of the same account is never returned.
+ *
+ * Returns: whether the state was read (%TRUE also when there is none)
+ */
+gboolean
+agl_store_get_sync_state (AglStore     *self,
+                          const char   *account,
+                          const char   *identity,
+                          char        **sync_state,
+                          GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL && *account != '\0', FALSE);
+  g_return_val_if_fail (identity != NULL, FALSE);
+  g_return_val_if_fail (sync_state != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *sync_state = NULL;
+
+  if (!lookup_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  stmt = prepare (self,
+                  "SELECT state FROM sync_states WHERE account_id = ?1 AND identity = ?2",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, identity);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  if (found)
+    *sync_state = dup_column_text (stmt, 0);
+  return TRUE;
+}
+
+/**
+ * agl_store_set_item_link:
+ * @self: a store
+ * @item_id: an appointment of an account's agenda
+ * @remote_id: (nullable): the Exchange ItemId it is linked to, or %NULL to
+ *   remove the link
+ * @change_key: (nullable): the ChangeKey of the version stored locally
+ * @error: return location for %AGL_ERROR_NOT_FOUND, %AGL_ERROR_INVALID_ARGUMENT
+ *   (a local-only appointment), %AGL_ERROR_EXISTS (@remote_id is linked to
+ *   another appointment of the account) or a store error
+ *
+ * Records which Exchange item an appointment is, in its own transaction.
+ * This neither journals nor emits a signal: it changes no appointment.
+ *
+ * Returns: whether the link was stored
+ */
+gboolean
+agl_store_set_item_link (AglStore    *self,
+                         gint64       item_id,
+                         const char  *remote_id,
+                         const char  *change_key,
+                         GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (remote_id == NULL || *remote_id != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = set_item_link_locked (self, item_id, remote_id, change_key, error);
+  return end_write (self, ok, error);
+}
+
+/**
+ * agl_store_get_item_link:
+ * @self: a store
+ * @item_id: an appointment id
+ * @remote_id: (out) (transfer full) (nullable): its Exchange ItemId, or
+ *   %NULL when it is not linked
+ * @change_key: (out) (transfer full) (nullable): the ChangeKey, or %NULL
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: whether the link was read (%TRUE also when there is none)
+ */
+gboolean
+agl_store_get_item_link (AglStore    *self,
+                         gint64       item_id,
+                         char       **remote_id,
+                         char       **change_key,
+                         GError     **error)
+{
+  gint64 account_id;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (remote_id != NULL && change_key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *remote_id = NULL;
+  *change_key = NULL;
+
+  return load_item_key (self, item_id, &account_id, NULL, NULL, error) &&
+         read_item_link (self, item_id, remote_id, change_key, error);
+}
+
+/**
+ * agl_journal_entry_free:
+ * @entry: (nullable): a journal entry
+ *
+ * Frees an entry of agl_store_list_journal().
+ */
+void
+agl_journal_entry_free (AglJournalEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->account);
+  g_free (entry->uid);
+  g_free (entry->remote_id);
+  g_free (entry->change_key);
+  g_free (entry);
+}
+
+static AglJournalOp
+parse_journal_op (const char *op)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (journal_ops); i++)
+    if (g_strcmp0 (op, journal_ops[i]) == 0)
+      return (AglJournalOp) i;
+  /* The table's CHECK admits nothing else. */
+  g_return_val_if_reached (AGL_JOURNAL_UPDATE);
+}
+
+/**
+ * agl_store_list_journal:
+ * @self: a store
+ * @account: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Lists the local edits of the account's agenda that Exchange has not seen
+ * yet, oldest first.  Entries are appended as edits happen and never merged:
+ * an appointment created and then changed has a create and an update entry.
+ *
+ * Returns: (transfer full) (element-type AglJournalEntry): the entries, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+agl_store_list_journal (AglStore    *self,
+                        const char  *account,
+                        GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  gint64 account_id;
+  int rc;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (account != NULL && *account != '\0', NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!lookup_account_id (self, account, &account_id, error))
+    return NULL;
+
+  stmt = prepare (self,
+                  "SELECT seq, item_id, uid, op, remote_id, change_key, created "
+                  "FROM journal WHERE account_id = ?1 ORDER BY seq",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_journal_entry_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      AglJournalEntry *entry = g_new0 (AglJournalEntry, 1);
+
+      entry->seq = sqlite3_column_int64 (stmt, 0);
+      entry->account = g_strdup (account);
+      entry->item_id = sqlite3_column_int64 (stmt, 1);
+      entry->uid = dup_column_text (stmt, 2);
+      entry->op = parse_journal_op ((const char *) sqlite3_column_text (stmt, 3));
+      entry->remote_id = dup_column_text (stmt, 4);
+      entry->change_key = dup_column_text (stmt, 5);
+      entry->created = sqlite3_column_int64 (stmt, 6);
+      g_ptr_array_add (entries, entry);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return NULL;
+    }
+  return g_steal_pointer (&entries);
+}
+
+/**
+ * agl_store_clear_journal_entry:
+ * @self: a store
+ * @seq: the entry's @seq
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Removes one journal entry in its own transaction.  The sync engine will
+ * rather clear entries in the transaction that records what Exchange
+ * answered; this is for entries that need no answer.
+ *
+ * Returns: whether the entry was removed
+ */
+gboolean
+agl_store_clear_journal_entry (AglStore  *self,
+                               gint64     seq,
+                               GError   **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = clear_journal_entry_locked (self, seq, error);
+  return end_write (self, ok, error);
+}

@@ -135,7 +135,23 @@ gboolean    agl_store_count               (AglStore          *self,
                                            guint             *n_items,
                                            GError           **error);
 
-/* Sync bookkeeping, for the sync engine */
+/* Sync bookkeeping, for the sync engine.
+ *
+ * The tables behind these (schema versions 2 and 3) are shaped for the sync
+ * engine's own write, which stores the changes of a SyncFolderItems page,
+ * their links and the new sync state in one transaction (DESIGN.md,
+ * invariant 1).  That is why there is no separate setter for the sync
+ * state: a state must never be stored apart from the changes it covers.
+ *
+ * - sync_states: one SyncState per account AND identity (EWS URL +
+ *   mailbox); a state of another identity is never returned.
+ * - item_links: the Exchange ItemId and ChangeKey of an account's
+ *   appointment; gone with the appointment.
+ * - journal: local edits of accounts' agendas, appended by add/update/
+ *   delete/import in the edit's own transaction (local-only items have
+ *   none).
+ * - conflicts: the losing version of a conflict, for the user.
+ */
 gboolean    agl_store_get_sync_state      (AglStore          *self,
                                            const char        *account,
                                            const char        *identity,
