@@ -13,6 +13,19 @@ G_BEGIN_DECLS
  * One appointment as iCalendar: a VCALENDAR holding the VEVENT of one UID,
  * its RECURRENCE-ID exceptions and the VTIMEZONEs they use, checked to be
  * something the agenda can keep (see agl_event_new_from_string()).
+ *
+ * Times: a TZID resolves against a VTIMEZONE of the appointment first,
+ * then against libical's builtin zones (the system zoneinfo, names such as
+ * Europe/Oslo).  Floating date-times (no TZID, no Z) and all-day dates are
+ * read in the process's local time zone (the TZ environment variable, else
+ * the system's) each time an event is made, so the start, end and
+ * range_end of such an appointment follow the zone the daemon runs in.
+ *
+ * The normalised text (agl_event_to_string()) is VERSION, PRODID, the
+ * VTIMEZONEs, the master VEVENT, then its exceptions; METHOD and other
+ * calendar-level properties are dropped, a missing UID or DTSTAMP is
+ * added, X- and unknown properties are kept byte for byte, lines are folded
+ * at 75 octets with CRLF.  Reading it back gives the same text.
  */
 typedef struct _AglEvent AglEvent;
 
