@@ -1,1 +1,552 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "agl-ctl-agenda.h"
+#include "agl-ctl-output.h"
+
+static char *
+describe_source (const char *path)
+{
+  g_autofree char *display_name = NULL;
+
+  if (strcmp (path, "-") == 0)
+    return g_strdup (_("standard input"));
+  display_name = g_filename_display_name (path);
+  return g_strdup_printf ("“%s”", display_name);
+}
+
+/* The daemon never opens a client's paths (it may run elsewhere, as another
+ * user, in a sandbox), so the CLI reads the text and sends it.  It is
+ * checked here for what D-Bus cannot carry (NUL, invalid UTF-8) and capped,
+ * so that a wrong file name (a disk image, /dev/zero) fails at once instead
+ * of filling memory. */
+static char *
+read_text (const char  *path,
+           GError     **error)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autofree char *source = describe_source (path);
+  gboolean from_stdin = strcmp (path, "-") == 0;
+  int fd;
+
+  fd = from_stdin ? STDIN_FILENO : g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                   _("cannot read %s: %s"), source, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  for (;;)
+    {
+      guint8 buffer[64 * 1024];
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (!from_stdin)
+            close (fd);
+          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                       _("cannot read %s: %s"), source, g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      if (data->len + (gsize) n > AGL_CTL_MAX_INPUT_SIZE)
+        {
+          if (!from_stdin)
+            close (fd);
+          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                       _("%s is larger than %d MiB; that is no calendar"), source,
+                       AGL_CTL_MAX_INPUT_SIZE / (1024 * 1024));
+          return NULL;
+        }
+      g_byte_array_append (data, buffer, (guint) n);
+    }
+  if (!from_stdin)
+    close (fd);
+
+  /* An empty input is the daemon's to refuse, with its own message. */
+  if (data->len > 0 && memchr (data->data, '\0', data->len) != NULL)
+    {
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                   _("%s is not iCalendar text: it holds NUL bytes"), source);
+      return NULL;
+    }
+  if (data->len > 0 && !g_utf8_validate ((const char *) data->data, data->len, NULL))
+    {
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                   _("%s is not UTF-8 text, as iCalendar must be"), source);
+      return NULL;
+    }
+
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+}
+
+static JsonNode *
+ids_json (GVariant *ids)
+{
+  JsonArray *array = json_array_new ();
+  GVariantIter iter;
+  gint64 id;
+
+  g_variant_iter_init (&iter, ids);
+  while (g_variant_iter_next (&iter, "x", &id))
+    json_array_add_int_element (array, id);
+  return agl_ctl_json_take_array (array);
+}
+
+static JsonNode *
+item_json (GVariant *item)
+{
+  JsonObject *object = json_object_new ();
+  g_autofree char *account = agl_ctl_dup_string (item, "account");
+  g_autofree char *uid = agl_ctl_dup_string (item, "uid");
+  g_autofree char *summary = agl_ctl_dup_string (item, "summary");
+  g_autofree char *start = agl_ctl_dup_string (item, "start");
+  g_autofree char *end = agl_ctl_dup_string (item, "end");
+  g_autofree char *ical = agl_ctl_dup_string (item, "ical");
+  gint64 id = 0;
+
+  /* Members as documented for scripts; "account" is null for the
+   * local-only agenda, which the daemon names "". */
+  if (agl_ctl_get_integer (item, "id", &id))
+    json_object_set_int_member (object, "id", id);
+  else
+    json_object_set_null_member (object, "id");
+  json_object_set_member (object, "account", agl_ctl_json_string_or_null (account));
+  json_object_set_string_member (object, "uid", uid != NULL ? uid : "");
+  json_object_set_string_member (object, "summary", summary != NULL ? summary : "");
+  json_object_set_member (object, "start", agl_ctl_json_string_or_null (start));
+  json_object_set_member (object, "end", agl_ctl_json_string_or_null (end));
+  json_object_set_boolean_member (object, "all_day", agl_ctl_get_boolean (item, "all-day", FALSE));
+  json_object_set_boolean_member (object, "recurring",
+                                  agl_ctl_get_boolean (item, "recurring", FALSE));
+  json_object_set_string_member (object, "ical", ical != NULL ? ical : "");
+
+  return agl_ctl_json_take_object (object);
+}
+
+static void
+add_item_row (AglCtlTable *table,
+              GVariant    *item)
+{
+  g_autofree char *account = agl_ctl_dup_string (item, "account");
+  g_autofree char *summary = agl_ctl_dup_string (item, "summary");
+  g_autofree char *start_text = agl_ctl_dup_string (item, "start");
+  g_autofree char *end_text = agl_ctl_dup_string (item, "end");
+  g_autofree char *start = agl_ctl_format_time (start_text);
+  g_autofree char *end = agl_ctl_format_time (end_text);
+  g_autofree char *id_text = NULL;
+  g_autofree char *summary_text = NULL;
+  gint64 id = 0;
+
+  agl_ctl_get_integer (item, "id", &id);
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  if (agl_ctl_get_boolean (item, "recurring", FALSE))
+    /* TRANSLATORS: a recurring appointment in "agendalinectl agenda list" */
+    summary_text = g_strdup_printf (_("%s (repeats)"), summary != NULL ? summary : "");
+  else
+    summary_text = g_strdup (summary != NULL ? summary : "");
+
+  agl_ctl_table_add_row (table, id_text, start, end,
+                         account == NULL || *account == '\0' ? _("(local)") : account,
+                         summary_text);
+}
+
+/**
+ * agl_ctl_agenda_list:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "list [--from TIME] [--to TIME] [--account NAME] [--json]"
+ *
+ * Lists the appointments in a range, sorted by start, as a table with local
+ * times or as a JSON array with the times as the daemon gives them.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_list (AglCtl *ctl,
+                     int     argc,
+                     char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *account = NULL;
+  AglDaemon *daemon;
+  GVariantIter iter;
+  GVariant *item;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+      N_("Only appointments that end after TIME (ISO 8601)"), N_("TIME") },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to,
+      N_("Only appointments that start before TIME (ISO 8601)"), N_("TIME") },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Only the appointments of account NAME"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON array"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, NULL,
+                                        _("List the appointments whose time overlaps the range, sorted by start."),
+                                        _("Examples:\n"
+                                          "  agendalinectl agenda list\n"
+                                          "  agendalinectl agenda list --from 2026-11-23T00:00:00+01:00 --to 2026-11-24T00:00:00+01:00\n"
+                                          "  agendalinectl agenda list --account work --json"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 0, NULL))
+    return AGL_CTL_EXIT_USAGE;
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_list_items_sync (daemon,
+                                        from != NULL ? from : "",
+                                        to != NULL ? to : "",
+                                        account != NULL ? account : "",
+                                        G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = NULL;
+      JsonArray *array = json_array_new ();
+
+      g_variant_iter_init (&iter, items);
+      while ((item = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          json_array_add_element (array, item_json (item));
+          g_variant_unref (item);
+        }
+      root = agl_ctl_json_take_array (array);
+      agl_ctl_print_json (root, TRUE);
+    }
+  else
+    {
+      /* TRANSLATORS: column headers of "agendalinectl agenda list" */
+      g_autoptr(AglCtlTable) table = agl_ctl_table_new (5, _("ID"), _("START"), _("END"),
+                                                        _("ACCOUNT"), _("SUMMARY"));
+
+      g_variant_iter_init (&iter, items);
+      while ((item = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          add_item_row (table, item);
+          g_variant_unref (item);
+        }
+
+      if (agl_ctl_table_get_n_rows (table) == 0)
+        g_print ("%s\n", _("No appointments."));
+      else
+        agl_ctl_table_print (table);
+    }
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
+/**
+ * agl_ctl_agenda_add:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "add [--account NAME] FILE|-"
+ *
+ * Adds the appointment in FILE (or standard input) and prints its id.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_add (AglCtl *ctl,
+                    int     argc,
+                    char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *ical = NULL;
+  AglDaemon *daemon;
+  gint64 id = 0;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Add to the agenda of account NAME (default: the local-only agenda)"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print the id as a JSON object"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, _("FILE|-"),
+                                        _("Add the appointment in FILE, an iCalendar VEVENT (with its exceptions and time zones), and print its id.  “-” reads standard input."),
+                                        _("Examples:\n"
+                                          "  agendalinectl agenda add meeting.ics\n"
+                                          "  agendalinectl agenda add --account work - < meeting.ics"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 1,
+                                 _("Missing the iCalendar file (or “-” for standard input)")))
+    return AGL_CTL_EXIT_USAGE;
+
+  ical = read_text (argv[1], &error);
+  if (ical == NULL)
+    return agl_ctl_fail (ctl, error);
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_create_item_sync (daemon, account != NULL ? account : "", ical,
+                                         G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = agl_ctl_json_take_object (json_object_new ());
+
+      json_object_set_int_member (json_node_get_object (root), "id", id);
+      agl_ctl_print_json (root, TRUE);
+    }
+  else
+    g_print ("%" G_GINT64_FORMAT "\n", id);
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
+/**
+ * agl_ctl_agenda_update:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "update ID FILE|-"
+ *
+ * Replaces appointment ID with the iCalendar text in FILE.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_update (AglCtl *ctl,
+                       int     argc,
+                       char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ical = NULL;
+  AglDaemon *daemon;
+  gint64 id = 0;
+
+  context = agl_ctl_option_context_new (ctl, _("ID FILE|-"),
+                                        _("Replace appointment ID with the iCalendar text in FILE; its UID must stay the same.  “-” reads standard input."),
+                                        _("Example:\n  agendalinectl agenda update 12 meeting.ics"),
+                                        NULL);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 2, _("Missing the appointment id")))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_parse_id (ctl, argv[1], &id))
+    return AGL_CTL_EXIT_USAGE;
+  if (argc < 3)
+    return agl_ctl_usage_error (ctl, _("Missing the iCalendar file (or “-” for standard input)"));
+
+  ical = read_text (argv[2], &error);
+  if (ical == NULL)
+    return agl_ctl_fail (ctl, error);
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_update_item_sync (daemon, id, ical, G_DBUS_CALL_FLAGS_NONE, -1,
+                                         NULL, &error))
+    return agl_ctl_fail (ctl, error);
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
+/**
+ * agl_ctl_agenda_remove:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "remove ID"
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_remove (AglCtl *ctl,
+                       int     argc,
+                       char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  AglDaemon *daemon;
+  gint64 id = 0;
+
+  context = agl_ctl_option_context_new (ctl, _("ID"), _("Remove appointment ID."),
+                                        _("Example:\n  agendalinectl agenda remove 12"), NULL);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 1, _("Missing the appointment id")))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_parse_id (ctl, argv[1], &id))
+    return AGL_CTL_EXIT_USAGE;
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_delete_item_sync (daemon, id, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
+/**
+ * agl_ctl_agenda_import:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "import [--account NAME] [--json] FILE"
+ *
+ * Imports a whole iCalendar file, all or nothing, and says how many
+ * appointments were added and how many replaced.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_import (AglCtl *ctl,
+                       int     argc,
+                       char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) created = NULL;
+  g_autoptr(GVariant) updated = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *ics = NULL;
+  AglDaemon *daemon;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Import into the agenda of account NAME (default: the local-only agenda)"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json,
+      N_("Print the ids created and updated as a JSON object"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, _("FILE|-"),
+                                        _("Import every appointment of an iCalendar file; appointments whose UID is already in the agenda are replaced.  One bad appointment refuses the whole file."),
+                                        _("Examples:\n"
+                                          "  agendalinectl agenda import holidays.ics\n"
+                                          "  agendalinectl agenda import --account work --json export.ics"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 1,
+                                 _("Missing the iCalendar file (or “-” for standard input)")))
+    return AGL_CTL_EXIT_USAGE;
+
+  ics = read_text (argv[1], &error);
+  if (ics == NULL)
+    return agl_ctl_fail (ctl, error);
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_import_calendar_sync (daemon, account != NULL ? account : "", ics,
+                                             G_DBUS_CALL_FLAGS_NONE, AGL_CTL_IMPORT_TIMEOUT_MSEC,
+                                             &created, &updated, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = agl_ctl_json_take_object (json_object_new ());
+      JsonObject *object = json_node_get_object (root);
+
+      json_object_set_member (object, "created", ids_json (created));
+      json_object_set_member (object, "updated", ids_json (updated));
+      agl_ctl_print_json (root, TRUE);
+    }
+  else
+    {
+      /* Plain %u: gettext cannot see through G_GSIZE_FORMAT in a msgid. */
+      guint n_created = (guint) g_variant_n_children (created);
+      guint n_updated = (guint) g_variant_n_children (updated);
+      guint total = n_created + n_updated;
+
+      g_print (ngettext ("Imported %u appointment (%u new, %u updated).",
+                         "Imported %u appointments (%u new, %u updated).",
+                         total),
+               total, n_created, n_updated);
+      g_print ("\n");
+    }
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
+/**
+ * agl_ctl_agenda_export:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "export [--account NAME] [FILE]"
+ *
+ * Writes the appointments as one iCalendar file to FILE (replaced
+ * atomically, so that a failed export never leaves half a calendar) or to
+ * standard output.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_export (AglCtl *ctl,
+                       int     argc,
+                       char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *ics = NULL;
+  AglDaemon *daemon;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Only the appointments of account NAME (default: all)"), N_("NAME") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, _("[FILE]"),
+                                        _("Export the appointments as one iCalendar file to FILE, or to standard output."),
+                                        _("Examples:\n"
+                                          "  agendalinectl agenda export backup.ics\n"
+                                          "  agendalinectl agenda export --account work > work.ics"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 1, NULL))
+    return AGL_CTL_EXIT_USAGE;
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_export_calendar_sync (daemon, account != NULL ? account : "",
+                                             G_DBUS_CALL_FLAGS_NONE, AGL_CTL_IMPORT_TIMEOUT_MSEC,
+                                             &ics, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (argc == 2 && strcmp (argv[1], "-") != 0)
+    {
+      if (!g_file_set_contents (argv[1], ics, -1, &error))
+        {
+          g_autofree char *display_name = g_filename_display_name (argv[1]);
+
+          g_prefix_error (&error, _("cannot write “%s”: "), display_name);
+          return agl_ctl_fail (ctl, error);
+        }
+    }
+  else
+    fputs (ics, stdout);
+  return AGL_CTL_EXIT_SUCCESS;
+}

@@ -1,1 +1,521 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <gio/gio.h>
+
+#include "agl-ctl.h"
+#include "agl-ctl-account.h"
+#include "agl-ctl-agenda.h"
+#include "agl-ctl-state.h"
+
+/* A command is "GROUP NAME" (account add) or a lone NAME (state). */
+typedef struct {
+  const char        *group;
+  const char        *name;
+  AglCtlCommandFunc  func;
+  const char        *summary;
+} Command;
+
+typedef struct {
+  const char *name;
+  const char *summary;
+} Group;
+
+static const Group groups[] = {
+  { "account", N_("Manage Exchange accounts") },
+  { "agenda",  N_("Manage the appointments of the local agenda") },
+};
+
+static const Command commands[] = {
+  { "account", "add",     agl_ctl_account_add,     N_("Add an Exchange account") },
+  { "account", "list",    agl_ctl_account_list,    N_("List the accounts") },
+  { "account", "update",  agl_ctl_account_update,  N_("Change an account’s settings") },
+  { "account", "remove",  agl_ctl_account_remove,  N_("Remove an account and its appointments") },
+  { "account", "enable",  agl_ctl_account_enable,  N_("Start syncing an account") },
+  { "account", "disable", agl_ctl_account_disable, N_("Stop syncing an account") },
+  { "agenda",  "list",    agl_ctl_agenda_list,     N_("List appointments") },
+  { "agenda",  "add",     agl_ctl_agenda_add,      N_("Add an appointment from iCalendar text") },
+  { "agenda",  "update",  agl_ctl_agenda_update,   N_("Replace an appointment with new iCalendar text") },
+  { "agenda",  "remove",  agl_ctl_agenda_remove,   N_("Remove an appointment") },
+  { "agenda",  "import",  agl_ctl_agenda_import,   N_("Import an iCalendar file") },
+  { "agenda",  "export",  agl_ctl_agenda_export,   N_("Export appointments as an iCalendar file") },
+  { NULL,      "state",   agl_ctl_state,           N_("Show the daemon’s state") },
+  { NULL,      "monitor", agl_ctl_monitor,         N_("Watch the daemon’s state and changes as they happen") },
+  { NULL,      "version", agl_ctl_version,         N_("Show the versions of agendalinectl and the daemon") },
+};
+
+G_DEFINE_QUARK (agl-ctl-error-quark, agl_ctl_error)
+
+static const Group *
+find_group (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (groups); i++)
+    if (strcmp (groups[i].name, name) == 0)
+      return &groups[i];
+  return NULL;
+}
+
+static const Command *
+find_command (const char *group,
+              const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_strcmp0 (commands[i].group, group) == 0 &&
+        strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static char *
+command_path (const Command *command)
+{
+  if (command->group != NULL)
+    return g_strdup_printf ("%s %s", command->group, command->name);
+  return g_strdup (command->name);
+}
+
+/* The command list for --help: every command of @group, or every command
+ * at all when @group is NULL. */
+static char *
+describe_commands (const char *group)
+{
+  g_autoptr(GString) text = g_string_new (_("Commands:"));
+  int width = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *path = command_path (&commands[i]);
+      const char *shown = group != NULL ? commands[i].name : path;
+
+      if (group == NULL || g_strcmp0 (commands[i].group, group) == 0)
+        width = MAX (width, (int) strlen (shown));
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *path = command_path (&commands[i]);
+      const char *shown = group != NULL ? commands[i].name : path;
+
+      if (group != NULL && g_strcmp0 (commands[i].group, group) != 0)
+        continue;
+      g_string_append_printf (text, "\n  %-*s  %s", width, shown, _(commands[i].summary));
+    }
+
+  if (group == NULL)
+    g_string_append_printf (text, "\n\n%s",
+                            _("Every command has --help; every listing has --json.\n"
+                              "Example: agendalinectl agenda list --from 2026-11-23 --to 2026-11-24"));
+  else
+    g_string_append_printf (text, "\n\n%s", _("Each command has --help."));
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static int
+run_command (AglCtl        *ctl,
+             const Command *command,
+             int            argc,
+             char         **argv)
+{
+  g_autofree char *path = command_path (command);
+  g_autofree char *prgname = g_strdup_printf ("%s %s", AGL_CTL_PROGRAM, path);
+
+  /* GOptionContext starts its usage line with the program name, so make it
+   * name the command ("Usage: agendalinectl account add …"), as gio(1)
+   * does for its subcommands. */
+  g_set_prgname (prgname);
+  ctl->command = path;
+  return command->func (ctl, argc, argv);
+}
+
+static int
+run_group (AglCtl      *ctl,
+           const Group *group,
+           int          argc,
+           char       **argv)
+{
+  g_autofree char *prgname = g_strdup_printf ("%s %s", AGL_CTL_PROGRAM, group->name);
+  g_autofree char *description = describe_commands (group->name);
+  g_autoptr(GOptionContext) context = NULL;
+  const Command *command;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print JSON instead of text"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_set_prgname (prgname);
+  ctl->command = group->name;
+
+  context = agl_ctl_option_context_new (ctl, _("COMMAND [ARGUMENT…]"), _(group->summary),
+                                        description, entries);
+  /* Stop at the command's name: everything after it is the command's. */
+  g_option_context_set_strict_posix (context, TRUE);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+
+  if (argc < 2)
+    return agl_ctl_usage_error (ctl, _("Missing the command"));
+
+  command = find_command (group->name, argv[1]);
+  if (command == NULL)
+    return agl_ctl_usage_error (ctl, _("Unknown command “%s”"), argv[1]);
+
+  return run_command (ctl, command, argc - 1, argv + 1);
+}
+
+static void
+collapse_to_one_line (char *text)
+{
+  g_strstrip (text);
+  for (char *p = text; *p != '\0'; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+}
+
+/**
+ * agl_ctl_option_context_new:
+ * @ctl: the run
+ * @parameter_string: the arguments after the options, e.g. "NAME"
+ * @summary: what the command does, one sentence
+ * @examples: (nullable): text shown after the options in --help
+ * @entries: (nullable): the command's options
+ *
+ * Every command's options are parsed by a GOptionContext made here, so that
+ * all of them have the same --help layout and translations.
+ *
+ * Returns: (transfer full): a new option context
+ */
+GOptionContext *
+agl_ctl_option_context_new (AglCtl             *ctl,
+                            const char         *parameter_string,
+                            const char         *summary,
+                            const char         *examples,
+                            const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter_string);
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  if (examples != NULL)
+    g_option_context_set_description (context, examples);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return context;
+}
+
+/**
+ * agl_ctl_parse_options:
+ * @ctl: the run
+ * @context: the command's options
+ * @argc: (inout): the argument count
+ * @argv: (inout): the arguments; the options are removed
+ *
+ * Parses the options and reports a bad one as a usage error.
+ *
+ * Returns: %FALSE after printing the usage error
+ */
+gboolean
+agl_ctl_parse_options (AglCtl           *ctl,
+                       GOptionContext   *context,
+                       int              *argc,
+                       char           ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      agl_ctl_usage_error (ctl, "%s", error->message);
+      return FALSE;
+    }
+
+  /* GOptionContext leaves a "--" in place when an argument after it starts
+   * with "-" ("agenda remove -- -3"); the options are over, so the
+   * separator is no argument.  A strict POSIX context (the global and group
+   * levels) stops at the command, and the "--" is the command's. */
+  if (g_option_context_get_strict_posix (context))
+    return TRUE;
+  for (int i = 1; i < *argc; i++)
+    if (strcmp ((*argv)[i], "--") == 0)
+      {
+        memmove (&(*argv)[i], &(*argv)[i + 1], (*argc - i - 1) * sizeof (char *));
+        (*argc)--;
+        (*argv)[*argc] = NULL;
+        break;
+      }
+  return TRUE;
+}
+
+/**
+ * agl_ctl_expect_arguments:
+ * @ctl: the run
+ * @argc: the argument count, argv[0] included
+ * @argv: the arguments left after the options
+ * @min_args: how many arguments the command needs
+ * @max_args: how many it takes at most
+ * @missing: the usage error when there are fewer than @min_args
+ *
+ * Returns: %FALSE after printing a usage error for a missing or an extra
+ *   argument
+ */
+gboolean
+agl_ctl_expect_arguments (AglCtl      *ctl,
+                          int          argc,
+                          char       **argv,
+                          int          min_args,
+                          int          max_args,
+                          const char  *missing)
+{
+  if (argc - 1 < min_args)
+    {
+      agl_ctl_usage_error (ctl, "%s", missing);
+      return FALSE;
+    }
+  if (argc - 1 > max_args)
+    {
+      agl_ctl_usage_error (ctl, _("Unexpected argument “%s”"), argv[max_args + 1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * agl_ctl_usage_error:
+ * @ctl: the run
+ * @format: printf() format of what is wrong with the command line
+ *
+ * Prints the problem and where to find help on standard error.
+ *
+ * Returns: %AGL_CTL_EXIT_USAGE
+ */
+int
+agl_ctl_usage_error (AglCtl     *ctl,
+                     const char *format,
+                     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  collapse_to_one_line (message);
+
+  if (ctl->command != NULL)
+    {
+      g_printerr ("%s %s: %s\n", AGL_CTL_PROGRAM, ctl->command, message);
+      g_printerr (_("Try “%s %s --help”.\n"), AGL_CTL_PROGRAM, ctl->command);
+    }
+  else
+    {
+      g_printerr ("%s: %s\n", AGL_CTL_PROGRAM, message);
+      g_printerr (_("Try “%s --help”.\n"), AGL_CTL_PROGRAM);
+    }
+  return AGL_CTL_EXIT_USAGE;
+}
+
+/**
+ * agl_ctl_error_is_unreachable:
+ * @error: an error from connecting to or calling the daemon
+ *
+ * Returns: whether @error means that the daemon is not there (not running,
+ *   gone while answering, not answering) rather than that it refused
+ */
+gboolean
+agl_ctl_error_is_unreachable (const GError *error)
+{
+  return g_error_matches (error, AGL_CTL_ERROR, AGL_CTL_ERROR_UNREACHABLE) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_FAILED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+/**
+ * agl_ctl_fail:
+ * @ctl: the run
+ * @error: why the command failed
+ *
+ * Prints @error as one line on standard error: the daemon's own message
+ * (without the D-Bus error name, which means nothing to a user), or why
+ * the daemon could not be reached.
+ *
+ * Returns: %AGL_CTL_EXIT_FAILURE
+ */
+int
+agl_ctl_fail (AglCtl       *ctl,
+              const GError *error)
+{
+  g_autoptr(GError) copy = g_error_copy (error);
+  g_autofree char *message = NULL;
+
+  g_dbus_error_strip_remote_error (copy);
+  if (agl_ctl_error_is_unreachable (error))
+    message = g_strdup_printf (_("cannot reach the Agendaline daemon: %s"), copy->message);
+  else
+    message = g_strdup (copy->message);
+  collapse_to_one_line (message);
+
+  g_printerr ("%s: %s\n", AGL_CTL_PROGRAM, message);
+  return AGL_CTL_EXIT_FAILURE;
+}
+
+/**
+ * agl_ctl_get_daemon:
+ * @ctl: the run
+ * @error: return location for an %AGL_CTL_ERROR_UNREACHABLE
+ *
+ * Connects to the daemon on first use.  The proxy is made without
+ * %G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, so that the bus starts an
+ * installed daemon that is not running yet.
+ *
+ * Returns: (transfer none): the daemon's proxy, or %NULL
+ */
+AglDaemon *
+agl_ctl_get_daemon (AglCtl  *ctl,
+                    GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(AglDaemon) daemon = NULL;
+  g_autofree char *owner = NULL;
+
+  if (ctl->daemon != NULL)
+    return ctl->daemon;
+
+  daemon = agl_daemon_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                              G_DBUS_PROXY_FLAGS_NONE,
+                                              AGL_BUS_NAME,
+                                              AGL_OBJECT_PATH,
+                                              NULL,
+                                              &local_error);
+  if (daemon == NULL)
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      g_set_error_literal (error, AGL_CTL_ERROR, AGL_CTL_ERROR_UNREACHABLE,
+                           local_error->message);
+      return NULL;
+    }
+
+  /* The proxy has already asked the bus to start the daemon; with no owner
+   * now it is neither running nor activatable, and every call would fail
+   * with a less helpful "name not provided by any .service files". */
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (daemon));
+  if (owner == NULL)
+    {
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_UNREACHABLE,
+                   _("it is not running, and the session bus cannot start it (no %s service is installed)"),
+                   AGL_BUS_NAME);
+      return NULL;
+    }
+
+  ctl->daemon = g_steal_pointer (&daemon);
+  return ctl->daemon;
+}
+
+/**
+ * agl_ctl_parse_id:
+ * @ctl: the run
+ * @text: a command-line argument
+ * @out_id: (out): the appointment id
+ *
+ * Appointment ids are positive integers; anything else ("abc", "0", "1x")
+ * is a usage error naming the argument rather than a call that can only
+ * fail.
+ *
+ * Returns: %FALSE after printing a usage error
+ */
+gboolean
+agl_ctl_parse_id (AglCtl     *ctl,
+                  const char *text,
+                  gint64     *out_id)
+{
+  gint64 id = 0;
+
+  if (!g_ascii_string_to_signed (text, 10, 1, G_MAXINT64, &id, NULL))
+    {
+      agl_ctl_usage_error (ctl, _("“%s” is not an appointment id; ids are whole numbers from 1 up"),
+                           text);
+      return FALSE;
+    }
+  *out_id = id;
+  return TRUE;
+}
+
+/**
+ * agl_ctl_run:
+ * @argc: as main() got it
+ * @argv: as main() got it
+ *
+ * Runs agendalinectl: parses the global options, finds the command and runs
+ * it.
+ *
+ * Returns: the exit status: 0 on success, 1 when the work failed, 2 for a
+ *   wrong command line
+ */
+int
+agl_ctl_run (int    argc,
+             char **argv)
+{
+  AglCtl ctl = { NULL, FALSE, NULL };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autofree char *description = describe_commands (NULL);
+  gboolean show_version = FALSE;
+  const Command *command;
+  const Group *group;
+  int status;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl.json, N_("Print JSON instead of text"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &show_version, N_("Show the version of agendalinectl"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_set_prgname (AGL_CTL_PROGRAM);
+
+  context = agl_ctl_option_context_new (&ctl, _("COMMAND [ARGUMENT…]"),
+                                        _("Control the Agendaline daemon: accounts, appointments, state."),
+                                        description, entries);
+  /* Global options come before the command; what follows it is parsed by
+   * the command itself. */
+  g_option_context_set_strict_posix (context, TRUE);
+  if (!agl_ctl_parse_options (&ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+
+  if (show_version)
+    {
+      g_print ("%s %s\n", AGL_CTL_PROGRAM, PACKAGE_VERSION);
+      return AGL_CTL_EXIT_SUCCESS;
+    }
+
+  if (argc < 2)
+    return agl_ctl_usage_error (&ctl, _("Missing the command"));
+
+  group = find_group (argv[1]);
+  command = find_command (NULL, argv[1]);
+  if (group != NULL)
+    status = run_group (&ctl, group, argc - 1, argv + 1);
+  else if (command != NULL)
+    status = run_command (&ctl, command, argc - 1, argv + 1);
+  else
+    status = agl_ctl_usage_error (&ctl, _("Unknown command “%s”"), argv[1]);
+
+  g_clear_object (&ctl.daemon);
+
+  /* A full disk or a closed pipe must not pass for success. */
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      g_printerr (_("%s: cannot write to standard output: %s\n"), AGL_CTL_PROGRAM,
+                  g_strerror (errno));
+      return AGL_CTL_EXIT_FAILURE;
+    }
+  return status;
+}

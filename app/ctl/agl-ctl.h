@@ -16,6 +16,20 @@ G_BEGIN_DECLS
 #define AGL_CTL_EXIT_FAILURE 1
 #define AGL_CTL_EXIT_USAGE   2
 
+#define AGL_CTL_ERROR (agl_ctl_error_quark ())
+
+/**
+ * AglCtlError:
+ * @AGL_CTL_ERROR_UNREACHABLE: the daemon could not be reached
+ * @AGL_CTL_ERROR_INPUT: a file or standard input could not be used
+ *
+ * Errors agendalinectl finds itself, before or instead of the daemon.
+ */
+typedef enum {
+  AGL_CTL_ERROR_UNREACHABLE,
+  AGL_CTL_ERROR_INPUT,
+} AglCtlError;
+
 /* ImportCalendar may parse and store thousands of appointments. */
 #define AGL_CTL_IMPORT_TIMEOUT_MSEC (60 * 1000)
 
@@ -48,6 +62,7 @@ typedef int (*AglCtlCommandFunc) (AglCtl *ctl,
                                   int     argc,
                                   char  **argv);
 
+GQuark          agl_ctl_error_quark        (void);
 int             agl_ctl_run                (int                 argc,
                                             char              **argv);
 

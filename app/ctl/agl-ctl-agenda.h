@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "agl-ctl.h"
+
+G_BEGIN_DECLS
+
+/* The largest iCalendar text agendalinectl sends: far above any real
+ * calendar, well below what would exhaust the daemon's memory. */
+#define AGL_CTL_MAX_INPUT_SIZE (64 * 1024 * 1024)
+
+int agl_ctl_agenda_list   (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+int agl_ctl_agenda_add    (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+int agl_ctl_agenda_update (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+int agl_ctl_agenda_remove (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+int agl_ctl_agenda_import (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+int agl_ctl_agenda_export (AglCtl *ctl,
+                           int     argc,
+                           char  **argv);
+
+G_END_DECLS

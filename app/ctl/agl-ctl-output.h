@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* JSON: what scripts read. */
+JsonNode *agl_ctl_json_take_object  (JsonObject *object);
+JsonNode *agl_ctl_json_take_array   (JsonArray  *array);
+JsonNode *agl_ctl_json_from_variant (GVariant   *value);
+JsonNode *agl_ctl_json_from_vardict (GVariant   *dict);
+JsonNode *agl_ctl_json_string_or_null (const char *text);
+void      agl_ctl_print_json        (JsonNode   *node,
+                                     gboolean    pretty);
+
+/* Reading the daemon's a{sv} dictionaries without trusting their types. */
+char     *agl_ctl_dup_string        (GVariant   *dict,
+                                     const char *key);
+gboolean  agl_ctl_get_boolean       (GVariant   *dict,
+                                     const char *key,
+                                     gboolean    default_value);
+gboolean  agl_ctl_get_integer       (GVariant   *dict,
+                                     const char *key,
+                                     gint64     *out_value);
+
+/* Text: what people read. */
+char     *agl_ctl_format_time       (const char *iso8601);
+char     *agl_ctl_sanitize          (const char *text);
+void      agl_ctl_print_fields      (const char * const *fields);
+
+/**
+ * AglCtlTable:
+ *
+ * Rows of text printed in aligned columns under a header.
+ */
+typedef struct _AglCtlTable AglCtlTable;
+
+AglCtlTable *agl_ctl_table_new     (guint        n_columns,
+                                    ...);
+void         agl_ctl_table_add_row (AglCtlTable *table,
+                                    ...);
+guint        agl_ctl_table_get_n_rows (AglCtlTable *table);
+void         agl_ctl_table_print   (AglCtlTable *table);
+void         agl_ctl_table_free    (AglCtlTable *table);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglCtlTable, agl_ctl_table_free)
+
+G_END_DECLS

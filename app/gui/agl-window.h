@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "agl-application.h"
+
+G_BEGIN_DECLS
+
+#define AGL_TYPE_WINDOW (agl_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (AglWindow, agl_window, AGL, WINDOW, AdwApplicationWindow)
+
+AglWindow *agl_window_new (AglApplication *application);
+
+G_END_DECLS
