@@ -54,6 +54,17 @@ struct _AglEvent
   gboolean  recurring;
 };
 
+/* One appointment as libical sees it, for what computes with its
+ * VEVENTs beyond the indexed fields (see agl-occurrences.c). */
+struct _AglEventTree
+{
+  icalcomponent *root;       /* the parsed text; @zones may point into it */
+  icalcomponent *vcalendar;  /* the VTIMEZONEs used, the master, its exceptions */
+  GPtrArray     *vevents;    /* in @vcalendar, the master first */
+  GArray        *spans;      /* of Span, one per VEVENT */
+  GHashTable    *zones;      /* TZID → icaltimezone, see add_vtimezones() */
+};
+
 typedef enum
 {
   SOURCE_EVENT,
@@ -700,6 +711,38 @@ set_out_of_range_error (GError        **error,
   return FALSE;
 }
 
+/**
+ * agl_event_rule_is_expandable:
+ * @rule: a recurrence rule
+ *
+ * libical 3.0 steps a rule more often than daily second by second, minute
+ * by minute or hour by hour, testing each step against its day parts; a
+ * rule no day can meet (BYMONTH=2;BYMONTHDAY=30) then runs for minutes
+ * inside one step, out of reach of any step count.  Calendars do not write
+ * such rules (Outlook's most frequent is daily), so they are refused where
+ * text comes in, and again before expansion.
+ *
+ * Returns: %FALSE for a rule more often than daily that limits the days.
+ */
+gboolean
+agl_event_rule_is_expandable (const struct icalrecurrencetype *rule)
+{
+  gboolean limits_days;
+
+  if (rule->freq != ICAL_SECONDLY_RECURRENCE &&
+      rule->freq != ICAL_MINUTELY_RECURRENCE &&
+      rule->freq != ICAL_HOURLY_RECURRENCE)
+    return TRUE;
+
+  limits_days = rule->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                rule->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                rule->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+                rule->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX;
+  for (guint i = 0; !limits_days && rule->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+    limits_days = icalrecurrencetype_day_position (rule->by_day[i]) != 0;
+  return !limits_days;
+}
+
 static gboolean
 check_rrules (icalcomponent  *vevent,
               const Span     *span,
@@ -712,7 +755,7 @@ check_rrules (icalcomponent  *vevent,
       struct icalrecurrencetype rule = icalproperty_get_rrule (g_ptr_array_index (rrules, i));
       g_autoptr(icalrecur_iterator) iterator = NULL;
 
-      if (rule.freq != ICAL_NO_RECURRENCE)
+      if (rule.freq != ICAL_NO_RECURRENCE && agl_event_rule_is_expandable (&rule))
         iterator = icalrecur_iterator_new (rule, span->dtstart);
       icalerror_clear_errno ();
       if (iterator == NULL)
@@ -1078,23 +1121,31 @@ check_occurrences_unique (GHashTable     *zones,
   return TRUE;
 }
 
-/* Makes one appointment of the VEVENTs of one UID (@group, in file
- * order).  On error *out_position is the VEVENT at fault. */
-static AglEvent *
-build_event (GArray  *group,
-             guint   *out_position,
-             GError **error)
+static AglEventTree *
+tree_new (void)
 {
-  g_autoptr(icalcomponent) vcalendar = new_vcalendar ();
+  AglEventTree *tree = g_new0 (AglEventTree, 1);
+
+  tree->vcalendar = new_vcalendar ();
+  tree->vevents = g_ptr_array_new ();
+  tree->spans = g_array_new (FALSE, TRUE, sizeof (Span));
+  tree->zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return tree;
+}
+
+/* Puts the VEVENTs of one UID (@group, in file order) together as one
+ * appointment: the VTIMEZONEs they use, the master, then its exceptions,
+ * each checked and with its span worked out.  On error *out_position is
+ * the VEVENT at fault. */
+static AglEventTree *
+assemble_tree (GArray  *group,
+               guint   *out_position,
+               GError **error)
+{
+  g_autoptr(AglEventTree) tree = tree_new ();
   g_autoptr(GArray) ordered = g_array_new (FALSE, FALSE, sizeof (Entry));
-  g_autoptr(GArray) spans = g_array_new (FALSE, TRUE, sizeof (Span));
-  g_autoptr(GPtrArray) vevents = g_ptr_array_new ();
   g_autoptr(GPtrArray) vtimezones = g_ptr_array_new_with_free_func ((GDestroyNotify) icalcomponent_free);
-  g_autoptr(GHashTable) zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const Entry *master = NULL;
-  const Span *master_span;
-  icalcomponent *master_vevent;
-  AglEvent *event;
 
   /* The master first, then its exceptions in file order. */
   for (guint i = 0; i < group->len; i++)
@@ -1146,26 +1197,47 @@ build_event (GArray  *group,
                        label, problem);
           return NULL;
         }
-      if (!add_vtimezones (entry, zones, vtimezones, error))
+      if (!add_vtimezones (entry, tree->zones, vtimezones, error))
         return NULL;
     }
-  add_components_in_order (vcalendar, vtimezones);
+  add_components_in_order (tree->vcalendar, vtimezones);
 
   for (guint i = 0; i < ordered->len; i++)
     {
       icalcomponent *clone = icalcomponent_new_clone (g_array_index (ordered, Entry, i).vevent);
       Span span;
 
-      icalcomponent_add_component (vcalendar, clone);
-      g_ptr_array_add (vevents, clone);
+      icalcomponent_add_component (tree->vcalendar, clone);
+      g_ptr_array_add (tree->vevents, clone);
       *out_position = g_array_index (ordered, Entry, i).position;
-      if (!check_vevent (zones, clone, &span, error))
+      if (!check_vevent (tree->zones, clone, &span, error))
         return NULL;
-      g_array_append_val (spans, span);
+      g_array_append_val (tree->spans, span);
     }
-  if (!check_occurrences_unique (zones, vevents, ordered, out_position, error))
+  if (!check_occurrences_unique (tree->zones, tree->vevents, ordered, out_position, error))
     return NULL;
 
+  return g_steal_pointer (&tree);
+}
+
+/* Makes one appointment of the VEVENTs of one UID (@group, in file
+ * order).  On error *out_position is the VEVENT at fault. */
+static AglEvent *
+build_event (GArray  *group,
+             guint   *out_position,
+             GError **error)
+{
+  g_autoptr(AglEventTree) tree = assemble_tree (group, out_position, error);
+  GPtrArray *vevents;
+  GArray *spans;
+  const Span *master_span;
+  icalcomponent *master_vevent;
+  AglEvent *event;
+
+  if (tree == NULL)
+    return NULL;
+  vevents = tree->vevents;
+  spans = tree->spans;
   master_vevent = g_ptr_array_index (vevents, 0);
   master_span = &g_array_index (spans, Span, 0);
 
@@ -1203,7 +1275,7 @@ build_event (GArray  *group,
                      icalcomponent_get_first_property (master_vevent, ICAL_RDATE_PROPERTY) != NULL;
   if (event->recurring)
     {
-      event->range_end = compute_range_end (zones, vevents, spans);
+      event->range_end = compute_range_end (tree->zones, vevents, spans);
     }
   else
     {
@@ -1213,7 +1285,7 @@ build_event (GArray  *group,
       for (guint i = 1; i < spans->len; i++)
         event->range_end = MAX (event->range_end, g_array_index (spans, Span, i).end);
     }
-  event->text = serialize (vcalendar);
+  event->text = serialize (tree->vcalendar);
   icalerror_clear_errno ();
   return event;
 }
@@ -1235,6 +1307,24 @@ collect_entries (icalcomponent *root)
 
   collect_vevents (root, entries);
   return entries;
+}
+
+static gboolean
+check_single_group (GPtrArray  *groups,
+                    GError    **error)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  if (groups->len <= 1)
+    return TRUE;
+
+  first = name_group (g_ptr_array_index (groups, 0));
+  second = name_group (g_ptr_array_index (groups, 1));
+  g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_CALENDAR,
+               _("The text holds several appointments with different UIDs (such as %s and %s); add one at a time, or use import for several appointments."),
+               first, second);
+  return FALSE;
 }
 
 static AglEvent *
@@ -1276,16 +1366,8 @@ event_new_from_string (const char  *ical,
     }
 
   groups = group_entries (entries);
-  if (groups->len > 1)
-    {
-      g_autofree char *first = name_group (g_ptr_array_index (groups, 0));
-      g_autofree char *second = name_group (g_ptr_array_index (groups, 1));
-
-      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_CALENDAR,
-                   _("The text holds several appointments with different UIDs (such as %s and %s); add one at a time, or use import for several appointments."),
-                   first, second);
-      return NULL;
-    }
+  if (!check_single_group (groups, error))
+    return NULL;
 
   return build_event (g_ptr_array_index (groups, 0), &position, error);
 }
@@ -1664,4 +1746,302 @@ agl_event_export (GPtrArray  *icals,
 
   icalerror_clear_errno ();
   return serialize (vcalendar);
+}
+
+/* The value of @vevent's X- property @name, unescaped as TEXT; NULL when
+ * it has none.  protect_raw_lines() keeps X- lines as the base64 of the
+ * whole line, so that is where they are looked for. */
+static char *
+dup_x_property (icalcomponent *vevent,
+                const char    *name)
+{
+  g_autoptr(GPtrArray) props = list_properties (vevent, ICAL_X_PROPERTY);
+  gsize name_len = strlen (name);
+
+  for (guint i = 0; i < props->len; i++)
+    {
+      icalproperty *prop = g_ptr_array_index (props, i);
+      const char *encoded = icalproperty_get_x (prop);
+      g_autofree guchar *raw = NULL;
+      g_autofree char *line = NULL;
+      gboolean quoted = FALSE;
+      const char *p;
+      gsize len = 0;
+      GString *value;
+
+      if (g_strcmp0 (icalproperty_get_x_name (prop), RAW_NAME) != 0 || encoded == NULL)
+        continue;
+      raw = g_base64_decode (encoded, &len);
+      line = g_strndup ((const char *) raw, len);
+      if (g_ascii_strncasecmp (line, name, name_len) != 0 ||
+          (line[name_len] != ':' && line[name_len] != ';'))
+        continue;
+
+      /* The value starts after the first colon outside a quoted
+       * parameter value. */
+      for (p = line + name_len; *p != '\0' && (quoted || *p != ':'); p++)
+        if (*p == '"')
+          quoted = !quoted;
+      if (*p != ':')
+        continue;
+
+      value = g_string_new (NULL);
+      for (p++; *p != '\0'; p++)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            {
+              p++;
+              g_string_append_c (value, (*p == 'n' || *p == 'N') ? '\n' : *p);
+            }
+          else
+            {
+              g_string_append_c (value, *p);
+            }
+        }
+      return g_string_free (value, FALSE);
+    }
+  return NULL;
+}
+
+/**
+ * agl_event_tree_new:
+ * @ical: the text of one appointment, normally as agl_event_to_string()
+ *   made it (AglItem.ical)
+ * @error: return location for an %AGL_ERROR_INVALID_CALENDAR error
+ *
+ * Reads an appointment for code that computes with its VEVENTs, such as
+ * the expansion of a series into occurrences.  The text is checked as
+ * agl_event_new_from_string() checks it, and the times are read the same
+ * way: TZIDs through the same (shared) zones, floating times and dates in
+ * the process's local time zone.
+ *
+ * Returns: (transfer full) (nullable): the appointment's tree
+ */
+AglEventTree *
+agl_event_tree_new (const char  *ical,
+                    GError     **error)
+{
+  g_autoptr(icalcomponent) root = NULL;
+  g_autoptr(GArray) entries = NULL;
+  g_autoptr(GPtrArray) groups = NULL;
+  AglEventTree *tree;
+  guint position = 0;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ensure_libical ();
+  root = parse_text (ical, SOURCE_EVENT, error);
+  if (root == NULL)
+    return NULL;
+
+  entries = collect_entries (root);
+  if (entries->len == 0)
+    {
+      g_set_error_literal (error, AGL_ERROR, AGL_ERROR_INVALID_CALENDAR,
+                           _("The text holds no appointment (no VEVENT)."));
+      return NULL;
+    }
+  groups = group_entries (entries);
+  if (!check_single_group (groups, error))
+    return NULL;
+
+  tree = assemble_tree (g_ptr_array_index (groups, 0), &position, error);
+  if (tree != NULL)
+    tree->root = g_steal_pointer (&root);
+  icalerror_clear_errno ();
+  return tree;
+}
+
+/**
+ * agl_event_tree_free:
+ * @tree: (nullable): an appointment's tree
+ */
+void
+agl_event_tree_free (AglEventTree *tree)
+{
+  if (tree == NULL)
+    return;
+  g_hash_table_unref (tree->zones);
+  g_array_unref (tree->spans);
+  g_ptr_array_unref (tree->vevents);
+  icalcomponent_free (tree->vcalendar);
+  g_clear_pointer (&tree->root, icalcomponent_free);
+  g_free (tree);
+}
+
+/**
+ * agl_event_tree_get_n_vevents:
+ * @tree: an appointment's tree
+ *
+ * Returns: the number of VEVENTs: the master and its exceptions
+ */
+guint
+agl_event_tree_get_n_vevents (AglEventTree *tree)
+{
+  g_return_val_if_fail (tree != NULL, 0);
+  return tree->vevents->len;
+}
+
+/**
+ * agl_event_tree_get_vevent:
+ * @tree: an appointment's tree
+ * @index: 0 for the master, 1 and up for its exceptions (RECURRENCE-ID)
+ *
+ * Returns: (transfer none): the VEVENT, owned by @tree.  Its X- and
+ *   unknown properties are not readable through libical; see
+ *   agl_event_tree_dup_x_property().
+ */
+icalcomponent *
+agl_event_tree_get_vevent (AglEventTree *tree,
+                           guint         index)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->vevents->len, NULL);
+  return g_ptr_array_index (tree->vevents, index);
+}
+
+/**
+ * agl_event_tree_get_dtstart:
+ * @tree: an appointment's tree
+ * @index: a VEVENT, as for agl_event_tree_get_vevent()
+ *
+ * Returns: the VEVENT's DTSTART with its zone attached (none for floating
+ *   times and dates), ready for icalrecur_iterator_new()
+ */
+struct icaltimetype
+agl_event_tree_get_dtstart (AglEventTree *tree,
+                            guint         index)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->spans->len, icaltime_null_time ());
+  return g_array_index (tree->spans, Span, index).dtstart;
+}
+
+/**
+ * agl_event_tree_get_start:
+ * @tree: an appointment's tree
+ * @index: a VEVENT, as for agl_event_tree_get_vevent()
+ *
+ * Returns: the VEVENT's DTSTART as Unix time
+ */
+gint64
+agl_event_tree_get_start (AglEventTree *tree,
+                          guint         index)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->spans->len, 0);
+  return g_array_index (tree->spans, Span, index).start;
+}
+
+/**
+ * agl_event_tree_get_end:
+ * @tree: an appointment's tree
+ * @index: a VEVENT, as for agl_event_tree_get_vevent()
+ *
+ * Returns: the end of the VEVENT as it stands (not of later occurrences)
+ *   as Unix time, as agl_event_get_end() gives it for the master
+ */
+gint64
+agl_event_tree_get_end (AglEventTree *tree,
+                        guint         index)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->spans->len, 0);
+  return g_array_index (tree->spans, Span, index).end;
+}
+
+/**
+ * agl_event_tree_end_of:
+ * @tree: an appointment's tree
+ * @index: the VEVENT whose length applies
+ * @start: the start of one occurrence, in the zone of the VEVENT's DTSTART
+ * @out_end: (out): the end of that occurrence as Unix time
+ *
+ * Gives an occurrence the VEVENT's length as RFC 5545 3.8.5.3 wants it:
+ * DTEND keeps every occurrence equally long (whole days for dates),
+ * DURATION counts days and weeks on the calendar (a day across a DST
+ * change stays a day) and hours, minutes and seconds exactly.
+ *
+ * Returns: %FALSE when the end lies outside the years 1–9999
+ */
+gboolean
+agl_event_tree_end_of (AglEventTree        *tree,
+                       guint                index,
+                       struct icaltimetype  start,
+                       gint64              *out_end)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->spans->len, FALSE);
+  g_return_val_if_fail (out_end != NULL, FALSE);
+  return span_end_of (&g_array_index (tree->spans, Span, index), start, out_end);
+}
+
+/**
+ * agl_event_tree_attach_zone:
+ * @tree: an appointment's tree
+ * @prop: a property of one of @tree's VEVENTs (RDATE, EXDATE,
+ *   RECURRENCE-ID, ...)
+ * @time: a time read from @prop
+ *
+ * Returns: @time with the zone @prop's TZID names attached, the zone
+ *   agl_event_new_from_string() checked; floating times and dates get
+ *   none, UTC times stay UTC
+ */
+struct icaltimetype
+agl_event_tree_attach_zone (AglEventTree        *tree,
+                            icalproperty        *prop,
+                            struct icaltimetype  time)
+{
+  g_return_val_if_fail (tree != NULL && prop != NULL, time);
+  return attach_zone (tree->zones, prop, time);
+}
+
+/**
+ * agl_event_tree_dup_x_property:
+ * @tree: an appointment's tree
+ * @index: a VEVENT, as for agl_event_tree_get_vevent()
+ * @name: the name of an X- property, such as "X-MICROSOFT-CDO-BUSYSTATUS"
+ *   (compared without regard to case)
+ *
+ * Returns: (transfer full) (nullable): the value of the first such
+ *   property of the VEVENT, with TEXT escapes undone, or %NULL when it has
+ *   none
+ */
+char *
+agl_event_tree_dup_x_property (AglEventTree *tree,
+                               guint         index,
+                               const char   *name)
+{
+  g_return_val_if_fail (tree != NULL && index < tree->vevents->len, NULL);
+  g_return_val_if_fail (name != NULL && g_ascii_strncasecmp (name, "X-", 2) == 0, NULL);
+  return dup_x_property (g_ptr_array_index (tree->vevents, index), name);
+}
+
+/**
+ * agl_event_tree_describe:
+ * @tree: an appointment's tree
+ *
+ * Returns: (transfer full): how error messages name the appointment: its
+ *   SUMMARY and UID, quoted, as “Planning” (UID 1234@example.com)
+ */
+char *
+agl_event_tree_describe (AglEventTree *tree)
+{
+  g_return_val_if_fail (tree != NULL, NULL);
+  return describe_vevent (g_ptr_array_index (tree->vevents, 0));
+}
+
+/**
+ * agl_event_time_to_unix:
+ * @time: a time from an appointment, with its zone attached (see
+ *   agl_event_tree_attach_zone())
+ * @out_unix: (out): the time as Unix seconds
+ *
+ * Zoned and UTC times go through their zone; floating times and dates
+ * (their midnight) are read in the process's local time zone, as
+ * agl-event.h describes.
+ *
+ * Returns: %FALSE for times outside the years 1–9999
+ */
+gboolean
+agl_event_time_to_unix (struct icaltimetype  time,
+                        gint64              *out_unix)
+{
+  g_return_val_if_fail (out_unix != NULL, FALSE);
+  return time_to_unix (time, out_unix);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libical/ical.h>
 
 #include "agl-item.h"
 
@@ -53,6 +54,48 @@ AglEvent   *agl_event_new_from_string_with_uid (const char  *ical,
                                                 const char  *default_uid,
                                                 GError     **error);
 
+/**
+ * AglEventTree:
+ *
+ * One appointment as libical reads it, for the daemon's modules that
+ * compute with its VEVENTs (the expansion of a series into occurrences)
+ * rather than with the indexed fields of AglEvent: the master VEVENT, its
+ * exceptions and, for each, its DTSTART with the zone attached and its
+ * length.  Times are read as described for AglEvent, through the same
+ * zones, so that both agree to the second.
+ */
+typedef struct _AglEventTree AglEventTree;
+
+AglEventTree       *agl_event_tree_new            (const char          *ical,
+                                                   GError             **error);
+void                agl_event_tree_free           (AglEventTree        *tree);
+guint               agl_event_tree_get_n_vevents  (AglEventTree        *tree);
+icalcomponent      *agl_event_tree_get_vevent     (AglEventTree        *tree,
+                                                   guint                index);
+struct icaltimetype agl_event_tree_get_dtstart    (AglEventTree        *tree,
+                                                   guint                index);
+gint64              agl_event_tree_get_start      (AglEventTree        *tree,
+                                                   guint                index);
+gint64              agl_event_tree_get_end        (AglEventTree        *tree,
+                                                   guint                index);
+gboolean            agl_event_tree_end_of         (AglEventTree        *tree,
+                                                   guint                index,
+                                                   struct icaltimetype  start,
+                                                   gint64              *out_end);
+struct icaltimetype agl_event_tree_attach_zone    (AglEventTree        *tree,
+                                                   icalproperty        *prop,
+                                                   struct icaltimetype  time);
+char               *agl_event_tree_dup_x_property (AglEventTree        *tree,
+                                                   guint                index,
+                                                   const char          *name);
+char               *agl_event_tree_describe       (AglEventTree        *tree);
+
+gboolean            agl_event_time_to_unix        (struct icaltimetype  time,
+                                                   gint64              *out_unix);
+
+gboolean    agl_event_rule_is_expandable (const struct icalrecurrencetype *rule);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglEvent, agl_event_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglEventTree, agl_event_tree_free)
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "agl-dbus-generated.h"
 #include "agl-error.h"
 #include "agl-event.h"
+#include "agl-occurrences.h"
 #include "agl-service.h"
 #include "agl-time.h"
 
@@ -696,6 +697,162 @@ handle_list_items_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Longer ranges are refused: the client gets a year at a time, and one
+ * call's work (and reply) stays bounded even with endless series. */
+#define OCCURRENCES_MAX_RANGE_DAYS 366
+
+/* One occurrence of one listed appointment, while they are sorted. */
+typedef struct {
+  const AglItem *item;
+  AglOccurrence *occurrence;
+} ListedOccurrence;
+
+static int
+compare_listed_occurrences (gconstpointer a,
+                            gconstpointer b)
+{
+  const ListedOccurrence *x = a;
+  const ListedOccurrence *y = b;
+
+  if (x->occurrence->start != y->occurrence->start)
+    return x->occurrence->start < y->occurrence->start ? -1 : 1;
+  if (x->item->id != y->item->id)
+    return x->item->id < y->item->id ? -1 : 1;
+  return (x->occurrence->recurrence_id > y->occurrence->recurrence_id) -
+         (x->occurrence->recurrence_id < y->occurrence->recurrence_id);
+}
+
+/* As ListItems formats times: dates for all-day, UTC instants otherwise. */
+static char *
+format_occurrence_time (gint64   time,
+                        gboolean all_day)
+{
+  char *text = all_day ? agl_time_format_date (time) : agl_time_format_utc (time);
+
+  return text != NULL ? text : g_strdup ("");
+}
+
+static GVariant *
+occurrence_to_variant (const AglItem       *item,
+                       const AglOccurrence *occurrence)
+{
+  g_autofree char *start = format_occurrence_time (occurrence->start, occurrence->all_day);
+  g_autofree char *end = format_occurrence_time (occurrence->end, occurrence->all_day);
+  g_autofree char *recurrence_id = NULL;
+  GVariantBuilder builder;
+
+  recurrence_id = occurrence->recurrence_id != 0
+    ? format_occurrence_time (occurrence->recurrence_id, occurrence->all_day)
+    : g_strdup ("");
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_int64 (item->id));
+  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (item->account ? item->account : ""));
+  g_variant_builder_add (&builder, "{sv}", "uid", g_variant_new_string (item->uid));
+  g_variant_builder_add (&builder, "{sv}", "summary", g_variant_new_string (occurrence->summary));
+  g_variant_builder_add (&builder, "{sv}", "start", g_variant_new_string (start));
+  g_variant_builder_add (&builder, "{sv}", "end", g_variant_new_string (end));
+  g_variant_builder_add (&builder, "{sv}", "all-day", g_variant_new_boolean (occurrence->all_day));
+  g_variant_builder_add (&builder, "{sv}", "recurrence-id", g_variant_new_string (recurrence_id));
+  g_variant_builder_add (&builder, "{sv}", "exception", g_variant_new_boolean (occurrence->exception));
+  g_variant_builder_add (&builder, "{sv}", "busy-status", g_variant_new_string (occurrence->busy_status));
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+parse_occurrence_range (const char  *from_text,
+                        const char  *to_text,
+                        gint64      *out_from,
+                        gint64      *out_to,
+                        GError     **error)
+{
+  if (*from_text == '\0' || *to_text == '\0')
+    {
+      g_set_error_literal (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                           _("Give both the start and the end of the range: the occurrences of a repeating appointment can only be listed for a limited time."));
+      return FALSE;
+    }
+  if (!agl_time_parse_iso8601 (from_text, out_from, error) ||
+      !agl_time_parse_iso8601 (to_text, out_to, error))
+    return FALSE;
+  if (*out_to < *out_from)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The end of the range (%s) is before its start (%s)."),
+                   to_text, from_text);
+      return FALSE;
+    }
+  if (*out_to - *out_from > (gint64) OCCURRENCES_MAX_RANGE_DAYS * 24 * 60 * 60)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The range from %s to %s is longer than %d days; list the occurrences a year at a time."),
+                   from_text, to_text, OCCURRENCES_MAX_RANGE_DAYS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_list_occurrences_cb (AglDaemon             *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            const char            *from_text,
+                            const char            *to_text,
+                            const char            *account,
+                            AglService            *self)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  /* Owns the occurrences that @listed points to. */
+  g_autoptr(GPtrArray) expansions = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GArray) listed = g_array_new (FALSE, FALSE, sizeof (ListedOccurrence));
+  g_autoptr(GError) error = NULL;
+  const char *account_filter = *account != '\0' ? account : NULL;
+  gint64 from, to;
+  GVariantBuilder builder;
+
+  if (!parse_occurrence_range (from_text, to_text, &from, &to, &error) ||
+      !check_account_exists (self, account_filter, &error))
+    return return_error (invocation, error);
+
+  items = agl_store_list_items (self->store, account_filter, from, to, &error);
+  if (items == NULL)
+    return return_error (invocation, error);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const AglItem *item = g_ptr_array_index (items, i);
+      g_autoptr(GError) item_error = NULL;
+      GPtrArray *occurrences = agl_occurrences_expand (item->ical, from, to, &item_error);
+
+      /* The store checked the text when it took it; what fails now (a
+       * series too dense to expand, a zone libical no longer knows) must
+       * not take the rest of the agenda with it. */
+      if (occurrences == NULL)
+        {
+          g_warning ("Leaving appointment %" G_GINT64_FORMAT " (UID %s) out of ListOccurrences: %s",
+                     item->id, item->uid, item_error->message);
+          continue;
+        }
+      g_ptr_array_add (expansions, occurrences);
+      for (guint j = 0; j < occurrences->len; j++)
+        {
+          ListedOccurrence entry = { item, g_ptr_array_index (occurrences, j) };
+
+          g_array_append_val (listed, entry);
+        }
+    }
+  g_array_sort (listed, compare_listed_occurrences);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < listed->len; i++)
+    {
+      const ListedOccurrence *entry = &g_array_index (listed, ListedOccurrence, i);
+
+      g_variant_builder_add_value (&builder, occurrence_to_variant (entry->item, entry->occurrence));
+    }
+  agl_daemon_complete_list_occurrences (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 check_item_id (gint64   id,
                GError **error)
@@ -919,6 +1076,7 @@ agl_service_init (AglService *self)
   CONNECT ("handle-disable-account", handle_disable_account_cb);
   CONNECT ("handle-list-accounts", handle_list_accounts_cb);
   CONNECT ("handle-list-items", handle_list_items_cb);
+  CONNECT ("handle-list-occurrences", handle_list_occurrences_cb);
   CONNECT ("handle-get-item", handle_get_item_cb);
   CONNECT ("handle-create-item", handle_create_item_cb);
   CONNECT ("handle-update-item", handle_update_item_cb);

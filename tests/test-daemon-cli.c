@@ -997,6 +997,269 @@ test_agenda_range (Fixture       *f,
   }
 }
 
+/* "agenda occurrences --json" with @args (NULL-terminated), parsed. */
+static JsonNode *
+list_occurrences (Fixture    *f,
+                  const char *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(CtlResult) result = NULL;
+  JsonNode *root;
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (args, "agenda");
+  g_ptr_array_add (args, "occurrences");
+  g_ptr_array_add (args, "--json");
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  result = run_ctlv (f, NULL, (const char * const *) args->pdata);
+  assert_ok (f, result);
+  root = parse_json (result->out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+  return root;
+}
+
+/* "START END SUMMARY" per occurrence, one a line. */
+static char *
+describe_occurrences (JsonNode *list)
+{
+  JsonArray *array = json_node_get_array (list);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *occurrence = json_array_get_object_element (array, i);
+
+      g_string_append_printf (text, "%s %s %s\n",
+                              json_object_get_string_member (occurrence, "start"),
+                              json_object_get_string_member (occurrence, "end"),
+                              json_object_get_string_member (occurrence, "summary"));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+test_agenda_occurrences (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *path = fixture_path ("cli-occurrences.ics");
+  g_autoptr(CtlResult) imported = run_ctl (f, NULL, "agenda", "import", path, NULL);
+  g_autoptr(JsonNode) list = NULL;
+  g_autoptr(JsonNode) items = NULL;
+  g_autofree char *got = NULL;
+  JsonArray *array;
+  JsonObject *occurrence;
+  gint64 series_id = 0;
+
+  assert_ok (f, imported);
+
+  /* ListItems gives the endless series once ... */
+  items = list_items (f, "--from", "2026-11-02T00:00:00Z", "--to", "2026-11-23T00:00:00Z", NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (items)), ==, 2);
+  series_id = json_object_get_int_member (json_array_get_object_element (json_node_get_array (items), 0),
+                                          "id");
+
+  /* ... ListOccurrences every time it takes place in three weeks: Mondays
+   * and Thursdays at 09:00 in Oslo, less the EXDATE of Thursday the 12th,
+   * with Monday the 9th moved to Tuesday the 10th at 10:00. */
+  list = list_occurrences (f, "--from", "2026-11-02T00:00:00Z", "--to", "2026-11-23T00:00:00Z", NULL);
+  got = describe_occurrences (list);
+  g_assert_cmpstr (got, ==,
+                   "2026-11-02T08:00:00Z 2026-11-02T08:15:00Z Standup\n"
+                   "2026-11-05T08:00:00Z 2026-11-05T08:15:00Z Standup\n"
+                   "2026-11-10T09:00:00Z 2026-11-10T09:30:00Z Standup on Tuesday\n"
+                   "2026-11-11 2026-11-12 Company day\n"
+                   "2026-11-16T08:00:00Z 2026-11-16T08:15:00Z Standup\n"
+                   "2026-11-19T08:00:00Z 2026-11-19T08:15:00Z Standup\n");
+
+  array = json_node_get_array (list);
+
+  /* A regular occurrence: the RECURRENCE-ID is its own start. */
+  occurrence = json_array_get_object_element (array, 0);
+  g_assert_cmpuint (json_object_get_size (occurrence), ==, 10);
+  g_assert_cmpint (json_object_get_int_member (occurrence, "id"), ==, series_id);
+  g_assert_true (json_object_get_null_member (occurrence, "account"));
+  g_assert_cmpstr (json_object_get_string_member (occurrence, "uid"), ==,
+                   "cli-occurrences-weekly@agendaline.test");
+  g_assert_false (json_object_get_boolean_member (occurrence, "all_day"));
+  g_assert_cmpstr (json_object_get_string_member (occurrence, "recurrence_id"), ==,
+                   "2026-11-02T08:00:00Z");
+  g_assert_false (json_object_get_boolean_member (occurrence, "exception"));
+  g_assert_cmpstr (json_object_get_string_member (occurrence, "busy_status"), ==, "BUSY");
+
+  /* The moved one: its own summary and busy status, the original start. */
+  occurrence = json_array_get_object_element (array, 2);
+  g_assert_cmpint (json_object_get_int_member (occurrence, "id"), ==, series_id);
+  g_assert_cmpstr (json_object_get_string_member (occurrence, "recurrence_id"), ==,
+                   "2026-11-09T08:00:00Z");
+  g_assert_true (json_object_get_boolean_member (occurrence, "exception"));
+  g_assert_cmpstr (json_object_get_string_member (occurrence, "busy_status"), ==, "TENTATIVE");
+
+  /* A single all-day appointment: dates, no RECURRENCE-ID, no status. */
+  occurrence = json_array_get_object_element (array, 3);
+  g_assert_cmpint (json_object_get_int_member (occurrence, "id"), !=, series_id);
+  g_assert_true (json_object_get_boolean_member (occurrence, "all_day"));
+  g_assert_true (json_object_get_null_member (occurrence, "recurrence_id"));
+  g_assert_false (json_object_get_boolean_member (occurrence, "exception"));
+  g_assert_true (json_object_get_null_member (occurrence, "busy_status"));
+
+  /* The same in the table people read: a header and six rows. */
+  {
+    g_autoptr(CtlResult) table = run_ctl (f, NULL, "agenda", "occurrences",
+                                          "--from", "2026-11-02T00:00:00Z",
+                                          "--to", "2026-11-23T00:00:00Z", NULL);
+
+    assert_ok (f, table);
+    g_assert_cmpuint (count_lines (table->out), ==, 7);
+    assert_contains (table->out, "Standup on Tuesday (changed)");
+    assert_contains (table->out, "Company day");
+  }
+
+  /* The range is exclusive at its end, and an empty one holds nothing. */
+  {
+    g_autoptr(JsonNode) before = list_occurrences (f, "--from", "2026-11-02T00:00:00Z",
+                                                   "--to", "2026-11-02T08:00:00Z", NULL);
+    g_autoptr(JsonNode) empty = list_occurrences (f, "--from", "2026-11-05T08:00:00Z",
+                                                  "--to", "2026-11-05T08:00:00Z", NULL);
+    g_autoptr(CtlResult) table = run_ctl (f, NULL, "agenda", "occurrences",
+                                          "--from", "2026-11-02T00:00:00Z",
+                                          "--to", "2026-11-02T08:00:00Z", NULL);
+
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (before)), ==, 0);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (empty)), ==, 0);
+    assert_ok (f, table);
+    g_assert_cmpstr (table->out, ==, "No appointments.\n");
+  }
+
+  /* Another account's agenda is another filter. */
+  {
+    g_autoptr(CtlResult) unknown = run_ctl (f, NULL, "agenda", "occurrences",
+                                            "--from", "2026-11-02T00:00:00Z",
+                                            "--to", "2026-11-23T00:00:00Z",
+                                            "--account", "nobody", NULL);
+    g_autoptr(JsonNode) other = NULL;
+
+    assert_refused (f, unknown);
+    assert_contains (unknown->err, "nobody");
+    add_account (f, "work");
+    other = list_occurrences (f, "--from", "2026-11-02T00:00:00Z", "--to", "2026-11-23T00:00:00Z",
+                              "--account", "work", NULL);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (other)), ==, 0);
+  }
+}
+
+static void
+test_agenda_occurrences_bad_range (Fixture       *f,
+                                   gconstpointer  data)
+{
+  struct {
+    const char *from;
+    const char *to;
+    const char *expected;   /* in the message */
+  } refused[] = {
+    { "2026-11-23T00:00:00Z", "2026-11-02T00:00:00Z", "is before its start" },
+    /* 2026 is no leap year: 366 days, and one second more. */
+    { "2026-01-01T00:00:00Z", "2027-01-02T00:00:01Z", "longer than 366 days" },
+    { "2026-01-01", "2028-01-01", "longer than 366 days" },
+    { "next monday", "2026-11-30", "next monday" },
+  };
+
+  add_item (f, "cli-oslo.ics", NULL);
+
+  /* Both ends are required; the CLI names the missing one. */
+  {
+    g_autoptr(CtlResult) no_to = run_ctl (f, NULL, "agenda", "occurrences",
+                                          "--from", "2026-11-02T00:00:00Z", NULL);
+    g_autoptr(CtlResult) no_from = run_ctl (f, NULL, "agenda", "occurrences",
+                                            "--to", "2026-11-02T00:00:00Z", NULL);
+    g_autoptr(CtlResult) neither = run_ctl (f, NULL, "agenda", "occurrences", NULL);
+
+    assert_usage_error (f, no_to);
+    assert_contains (no_to->err, "Missing --to");
+    assert_usage_error (f, no_from);
+    assert_contains (no_from->err, "Missing --from");
+    assert_usage_error (f, neither);
+  }
+
+  /* The daemon refuses an empty bound itself, for other clients. */
+  {
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GError) error = NULL;
+
+    reply = g_dbus_connection_call_sync (f->connection, AGL_BUS_NAME, AGL_OBJECT_PATH,
+                                         "io.github.agendaline.Daemon", "ListOccurrences",
+                                         g_variant_new ("(sss)", "2026-11-02T00:00:00Z", "", ""),
+                                         G_VARIANT_TYPE ("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                         -1, NULL, &error);
+    g_assert_null (reply);
+    g_assert_true (g_dbus_error_is_remote_error (error));
+    g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
+                     "io.github.agendaline.Error.InvalidArgument");
+  }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(CtlResult) result = run_ctl (f, NULL, "agenda", "occurrences",
+                                             "--from", refused[i].from,
+                                             "--to", refused[i].to, NULL);
+
+      assert_refused (f, result);
+      assert_contains (result->err, refused[i].expected);
+    }
+
+  /* 366 days is the longest range there is. */
+  {
+    g_autoptr(JsonNode) year = list_occurrences (f, "--from", "2026-01-01T00:00:00Z",
+                                                 "--to", "2027-01-02T00:00:00Z", NULL);
+
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (year)), ==, 1);
+  }
+}
+
+/* An appointment whose text went bad in the store is left out and named
+ * in the log; the others are listed. */
+static void
+test_agenda_occurrences_bad_item (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autofree char *update = NULL;
+  g_autofree char *warning = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  sqlite3 *db = NULL;
+  gint64 good, bad;
+
+  good = add_item (f, "cli-oslo.ics", NULL);
+  bad = add_item (f, "cli-all-day.ics", NULL);
+
+  /* Changed behind the daemon's back, as a damaged disk or an older
+   * version's bug would. */
+  update = g_strdup_printf ("UPDATE items SET ical = 'BEGIN:VCALENDAR' WHERE id = %" G_GINT64_FORMAT,
+                            bad);
+  g_assert_cmpint (sqlite3_open (f->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, WAIT_TIMEOUT_SECONDS * 1000);
+  g_assert_cmpint (sqlite3_exec (db, update, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+
+  list = list_occurrences (f, "--from", "2026-11-01T00:00:00Z", "--to", "2027-01-01T00:00:00Z", NULL);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (json_node_get_array (list), 0),
+                                               "id"), ==, good);
+
+  warning = g_strdup_printf ("Leaving appointment %" G_GINT64_FORMAT " (UID cli-all-day@agendaline.test) out of ListOccurrences",
+                             bad);
+  if (!file_contains (f->daemon->log_path, warning))
+    {
+      dump_daemon_logs (f);
+      g_error ("the daemon's log does not name the bad appointment (“%s”)", warning);
+    }
+}
+
 /* The listing without ids, which differ from one database to the next. */
 static JsonNode *
 strip_ids (JsonNode *list)
@@ -2116,6 +2379,9 @@ main (int    argc,
   ADD ("/cli/agenda/unknown-id", setup, test_agenda_unknown_id);
   ADD ("/cli/agenda/bad-id-argument", setup, test_agenda_bad_id_argument);
   ADD ("/cli/agenda/range", setup, test_agenda_range);
+  ADD ("/cli/agenda/occurrences", setup, test_agenda_occurrences);
+  ADD ("/cli/agenda/occurrences-bad-range", setup, test_agenda_occurrences_bad_range);
+  ADD ("/cli/agenda/occurrences-bad-item", setup, test_agenda_occurrences_bad_item);
   ADD ("/cli/agenda/import-export", setup, test_agenda_import_export);
   ADD ("/cli/agenda/import-all-or-nothing", setup, test_agenda_import_all_or_nothing);
   ADD ("/cli/account/add-list", setup, test_account_add_list);

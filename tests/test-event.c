@@ -1016,6 +1016,12 @@ test_invalid_rrule (void)
                                      "DTSTART:20261123T090000Z\r\n"
                                      "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3\r\n") VCAL_END,
                   "rule-2@example.com", "RRULE:", NULL);
+  /* More often than daily on days that never come: libical would spin for
+   * minutes inside one step, so the rule is refused before any expansion. */
+  assert_invalid (VCAL_BEGIN VEVENT ("UID:rule-3@example.com\r\n"
+                                     "DTSTART:20261123T090000Z\r\n"
+                                     "RRULE:FREQ=MINUTELY;COUNT=2;BYMONTH=2;BYMONTHDAY=30\r\n") VCAL_END,
+                  "rule-3@example.com", "RRULE:", NULL);
 }
 
 static void

@@ -264,6 +264,166 @@ agl_ctl_agenda_list (AglCtl *ctl,
   return AGL_CTL_EXIT_SUCCESS;
 }
 
+static JsonNode *
+occurrence_json (GVariant *occurrence)
+{
+  JsonObject *object = json_object_new ();
+  g_autofree char *account = agl_ctl_dup_string (occurrence, "account");
+  g_autofree char *uid = agl_ctl_dup_string (occurrence, "uid");
+  g_autofree char *summary = agl_ctl_dup_string (occurrence, "summary");
+  g_autofree char *start = agl_ctl_dup_string (occurrence, "start");
+  g_autofree char *end = agl_ctl_dup_string (occurrence, "end");
+  g_autofree char *recurrence_id = agl_ctl_dup_string (occurrence, "recurrence-id");
+  g_autofree char *busy_status = agl_ctl_dup_string (occurrence, "busy-status");
+  gint64 id = 0;
+
+  /* As "agenda list --json" writes its members; null where the daemon
+   * says "none" with "". */
+  if (agl_ctl_get_integer (occurrence, "id", &id))
+    json_object_set_int_member (object, "id", id);
+  else
+    json_object_set_null_member (object, "id");
+  json_object_set_member (object, "account", agl_ctl_json_string_or_null (account));
+  json_object_set_string_member (object, "uid", uid != NULL ? uid : "");
+  json_object_set_string_member (object, "summary", summary != NULL ? summary : "");
+  json_object_set_member (object, "start", agl_ctl_json_string_or_null (start));
+  json_object_set_member (object, "end", agl_ctl_json_string_or_null (end));
+  json_object_set_boolean_member (object, "all_day",
+                                  agl_ctl_get_boolean (occurrence, "all-day", FALSE));
+  json_object_set_member (object, "recurrence_id", agl_ctl_json_string_or_null (recurrence_id));
+  json_object_set_boolean_member (object, "exception",
+                                  agl_ctl_get_boolean (occurrence, "exception", FALSE));
+  json_object_set_member (object, "busy_status", agl_ctl_json_string_or_null (busy_status));
+
+  return agl_ctl_json_take_object (object);
+}
+
+static void
+add_occurrence_row (AglCtlTable *table,
+                    GVariant    *occurrence)
+{
+  g_autofree char *account = agl_ctl_dup_string (occurrence, "account");
+  g_autofree char *summary = agl_ctl_dup_string (occurrence, "summary");
+  g_autofree char *start_text = agl_ctl_dup_string (occurrence, "start");
+  g_autofree char *end_text = agl_ctl_dup_string (occurrence, "end");
+  g_autofree char *start = agl_ctl_format_time (start_text);
+  g_autofree char *end = agl_ctl_format_time (end_text);
+  g_autofree char *id_text = NULL;
+  g_autofree char *summary_text = NULL;
+  gint64 id = 0;
+
+  agl_ctl_get_integer (occurrence, "id", &id);
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  if (agl_ctl_get_boolean (occurrence, "exception", FALSE))
+    /* TRANSLATORS: an occurrence of a series that was moved or changed on
+     * its own, in "agendalinectl agenda occurrences" */
+    summary_text = g_strdup_printf (_("%s (changed)"), summary != NULL ? summary : "");
+  else
+    summary_text = g_strdup (summary != NULL ? summary : "");
+
+  agl_ctl_table_add_row (table, id_text, start, end,
+                         account == NULL || *account == '\0' ? _("(local)") : account,
+                         summary_text);
+}
+
+/**
+ * agl_ctl_agenda_occurrences:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "occurrences --from TIME --to TIME [--account NAME] [--json]"
+ *
+ * Lists every occurrence in a range, a repeating appointment once per
+ * occurrence, sorted by start, as a table with local times or as a JSON
+ * array with the times as the daemon gives them.  The daemon works the
+ * occurrences out; the range is required, as an endless series has no
+ * last one.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_agenda_occurrences (AglCtl *ctl,
+                            int     argc,
+                            char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GVariant) occurrences = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *account = NULL;
+  AglDaemon *daemon;
+  GVariantIter iter;
+  GVariant *occurrence;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+      N_("The start of the range (ISO 8601); required"), N_("TIME") },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to,
+      N_("The end of the range (ISO 8601), at most 366 days after --from; required"), N_("TIME") },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Only the appointments of account NAME"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON array"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, NULL,
+                                        _("List every occurrence in the range, sorted by start: a repeating appointment once for each time it takes place, moved and changed occurrences where they are now, cancelled ones left out."),
+                                        _("Examples:\n"
+                                          "  agendalinectl agenda occurrences --from 2026-11-23 --to 2026-11-30\n"
+                                          "  agendalinectl agenda occurrences --from 2026-11-23T00:00:00+01:00 --to 2026-12-01T00:00:00+01:00 --account work --json"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 0, NULL))
+    return AGL_CTL_EXIT_USAGE;
+  /* Refused here rather than by the daemon, so that the message names
+   * the option. */
+  if (from == NULL || to == NULL)
+    return agl_ctl_usage_error (ctl, _("Missing --%s: occurrences are listed between --from and --to, at most 366 days apart"),
+                                from == NULL ? "from" : "to");
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!agl_daemon_call_list_occurrences_sync (daemon, from, to, account != NULL ? account : "",
+                                              G_DBUS_CALL_FLAGS_NONE, -1, &occurrences, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = NULL;
+      JsonArray *array = json_array_new ();
+
+      g_variant_iter_init (&iter, occurrences);
+      while ((occurrence = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          json_array_add_element (array, occurrence_json (occurrence));
+          g_variant_unref (occurrence);
+        }
+      root = agl_ctl_json_take_array (array);
+      agl_ctl_print_json (root, TRUE);
+    }
+  else
+    {
+      /* TRANSLATORS: column headers of "agendalinectl agenda occurrences" */
+      g_autoptr(AglCtlTable) table = agl_ctl_table_new (5, _("ID"), _("START"), _("END"),
+                                                        _("ACCOUNT"), _("SUMMARY"));
+
+      g_variant_iter_init (&iter, occurrences);
+      while ((occurrence = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          add_occurrence_row (table, occurrence);
+          g_variant_unref (occurrence);
+        }
+
+      if (agl_ctl_table_get_n_rows (table) == 0)
+        g_print ("%s\n", _("No appointments."));
+      else
+        agl_ctl_table_print (table);
+    }
+  return AGL_CTL_EXIT_SUCCESS;
+}
+
 /**
  * agl_ctl_agenda_add:
  * @ctl: the run

@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 int agl_ctl_agenda_list   (AglCtl *ctl,
                            int     argc,
                            char  **argv);
+int agl_ctl_agenda_occurrences (AglCtl *ctl,
+                                int     argc,
+                                char  **argv);
 int agl_ctl_agenda_add    (AglCtl *ctl,
                            int     argc,
                            char  **argv);

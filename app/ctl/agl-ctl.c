@@ -40,6 +40,7 @@ static const Command commands[] = {
   { "account", "enable",  agl_ctl_account_enable,  N_("Start syncing an account") },
   { "account", "disable", agl_ctl_account_disable, N_("Stop syncing an account") },
   { "agenda",  "list",    agl_ctl_agenda_list,     N_("List appointments") },
+  { "agenda",  "occurrences", agl_ctl_agenda_occurrences, N_("List every occurrence of the appointments in a range") },
   { "agenda",  "add",     agl_ctl_agenda_add,      N_("Add an appointment from iCalendar text") },
   { "agenda",  "update",  agl_ctl_agenda_update,   N_("Replace an appointment with new iCalendar text") },
   { "agenda",  "remove",  agl_ctl_agenda_remove,   N_("Remove an appointment") },

@@ -309,6 +309,20 @@ list_items_cb (GObject      *object,
 }
 
 static void
+list_occurrences_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GVariant *occurrences = NULL;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = agl_daemon_call_list_occurrences_finish (AGL_DAEMON (object), &occurrences, result, &error);
+  return_variant (task, ok, occurrences, error);
+}
+
+static void
 set_account_enabled_cb (GObject      *object,
                         GAsyncResult *result,
                         gpointer      user_data)
@@ -624,6 +638,65 @@ GVariant *
 agl_daemon_client_list_items_finish (AglDaemonClient  *self,
                                      GAsyncResult     *result,
                                      GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * agl_daemon_client_list_occurrences_async:
+ * @self: a client
+ * @from: the start of the range
+ * @to: the end of the range, exclusive; at most 366 days after @from
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the daemon's ListOccurrences answer for all
+ *   accounts
+ * @user_data: for @callback
+ *
+ * The daemon expands repeating appointments, so that the app never reads
+ * iCalendar itself.
+ */
+void
+agl_daemon_client_list_occurrences_async (AglDaemonClient     *self,
+                                          GDateTime           *from,
+                                          GDateTime           *to,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *from_text = NULL;
+  g_autofree char *to_text = NULL;
+
+  g_return_if_fail (AGL_IS_DAEMON_CLIENT (self));
+  g_return_if_fail (from != NULL && to != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, agl_daemon_client_list_occurrences_async);
+  if (!check_proxy (self, task))
+    return;
+
+  from_text = format_instant (from);
+  to_text = format_instant (to);
+  agl_daemon_call_list_occurrences (self->proxy, from_text, to_text, "",
+                                    G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
+                                    list_occurrences_cb, g_steal_pointer (&task));
+}
+
+/**
+ * agl_daemon_client_list_occurrences_finish:
+ * @self: a client
+ * @result: the result given to the callback
+ * @error: return location for an error whose message is the daemon's
+ *
+ * Returns: (transfer full): the occurrences as aa{sv} sorted by start, or
+ *   %NULL on error.
+ */
+GVariant *
+agl_daemon_client_list_occurrences_finish (AglDaemonClient  *self,
+                                           GAsyncResult     *result,
+                                           GError          **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 

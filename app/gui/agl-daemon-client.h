@@ -53,6 +53,16 @@ GVariant              *agl_daemon_client_list_items_finish        (AglDaemonClie
                                                                    GAsyncResult         *result,
                                                                    GError              **error);
 
+void                   agl_daemon_client_list_occurrences_async   (AglDaemonClient      *self,
+                                                                   GDateTime            *from,
+                                                                   GDateTime            *to,
+                                                                   GCancellable         *cancellable,
+                                                                   GAsyncReadyCallback   callback,
+                                                                   gpointer              user_data);
+GVariant              *agl_daemon_client_list_occurrences_finish  (AglDaemonClient      *self,
+                                                                   GAsyncResult         *result,
+                                                                   GError              **error);
+
 void                   agl_daemon_client_set_account_enabled_async  (AglDaemonClient    *self,
                                                                      const char         *name,
                                                                      gboolean            enabled,

@@ -6,7 +6,6 @@
 #include <stdio.h>
 
 #include <glib/gi18n.h>
-#include <libical/ical.h>
 
 #include "agl-window.h"
 
@@ -17,7 +16,7 @@
  */
 
 /* One appointment's time in the week shown: a single event, or one
- * occurrence of a recurring series. */
+ * occurrence of a recurring series as the daemon expanded it. */
 typedef struct {
   GDateTime *start;   /* local */
   GDateTime *end;     /* local, exclusive */
@@ -25,13 +24,6 @@ typedef struct {
   char      *summary;
   char      *account;
 } AglOccurrence;
-
-/* What series_instance_cb needs while libical expands one series. */
-typedef struct {
-  GPtrArray  *occurrences;
-  GArray     *overridden;  /* time_t of instances that have their own VEVENT */
-  const char *account;
-} AglExpansion;
 
 /* An EnableAccount/DisableAccount call in flight. */
 typedef struct {
@@ -85,8 +77,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AglWindow, agl_window, ADW_TYPE_APPLICATION_WINDOW)
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (icalcomponent, icalcomponent_free)
 
 static gboolean account_toggle_state_set_cb (GtkSwitch *toggle,
                                              gboolean   state,
@@ -445,8 +435,8 @@ add_occurrence (GPtrArray  *occurrences,
       return;
     }
 
-  /* Without an end an all-day event lasts its day and a timed one no time
-   * (RFC 5545, 3.6.1). */
+  /* An end that cannot be read counts as none: an all-day event then
+   * lasts its day and a timed one no time (RFC 5545, 3.6.1). */
   if (end == NULL || g_date_time_compare (end, start) < 0)
     {
       g_clear_pointer (&end, g_date_time_unref);
@@ -481,145 +471,6 @@ parse_item_time (const char *text,
   return instant != NULL ? g_date_time_to_local (instant) : NULL;
 }
 
-/* libical counts dates and zoneless times as UTC; they mean the wall-clock
- * time wherever the user is. */
-static GDateTime *
-datetime_from_time_t (time_t   time,
-                      gboolean wall_clock)
-{
-  g_autoptr(GDateTime) utc = NULL;
-
-  if (!wall_clock)
-    return g_date_time_new_from_unix_local (time);
-
-  utc = g_date_time_new_from_unix_utc (time);
-  return g_date_time_new_local (g_date_time_get_year (utc),
-                                g_date_time_get_month (utc),
-                                g_date_time_get_day_of_month (utc),
-                                g_date_time_get_hour (utc),
-                                g_date_time_get_minute (utc),
-                                g_date_time_get_second (utc));
-}
-
-/* How long each occurrence of @event lasts: whole days for an all-day
- * event, seconds otherwise.  libical's own spans stretch dates by a day. */
-static gint64
-event_length (icalcomponent *event)
-{
-  struct icaltimetype start = icalcomponent_get_dtstart (event);
-  struct icaltimetype end = icalcomponent_get_dtend (event);
-  gint64 length;
-
-  if (icaltime_is_null_time (end))
-    return start.is_date ? 1 : 0;
-
-  length = (gint64) icaltime_as_timet_with_zone (end, end.zone) -
-           (gint64) icaltime_as_timet_with_zone (start, start.zone);
-  if (start.is_date)
-    return MAX (length / (24 * 60 * 60), 1);
-  return MAX (length, 0);
-}
-
-static void
-add_event_occurrence (GPtrArray     *occurrences,
-                      icalcomponent *event,
-                      time_t         start,
-                      const char    *account)
-{
-  struct icaltimetype dtstart = icalcomponent_get_dtstart (event);
-  gboolean wall_clock = dtstart.is_date || (dtstart.zone == NULL && !icaltime_is_utc (dtstart));
-  gint64 length = event_length (event);
-  GDateTime *start_time;
-  GDateTime *end_time;
-
-  start_time = datetime_from_time_t (start, wall_clock);
-  end_time = dtstart.is_date ? g_date_time_add_days (start_time, length)
-                             : g_date_time_add_seconds (start_time, length);
-  add_occurrence (occurrences, start_time, end_time, dtstart.is_date,
-                  icalcomponent_get_summary (event), account);
-}
-
-static void
-series_instance_cb (icalcomponent        *event,
-                    struct icaltime_span *span,
-                    void                 *user_data)
-{
-  AglExpansion *expansion = user_data;
-
-  for (guint i = 0; i < expansion->overridden->len; i++)
-    if (g_array_index (expansion->overridden, time_t, i) == span->start)
-      return;
-
-  add_event_occurrence (expansion->occurrences, event, span->start, expansion->account);
-}
-
-/* ListItems gives a series once, with its first occurrence; the week needs
- * the occurrences that fall in it, moved ones (RECURRENCE-ID) included and
- * excluded ones (EXDATE, cancelled) left out. */
-static void
-expand_series (GPtrArray  *occurrences,
-               const char *ical,
-               const char *account,
-               GDateTime  *from,
-               GDateTime  *to)
-{
-  g_autoptr(icalcomponent) calendar = NULL;
-  g_autoptr(GArray) overridden = NULL;
-  icaltimezone *utc = icaltimezone_get_utc_timezone ();
-  icalcomponent *master = NULL;
-  struct icaltimetype range_start;
-  struct icaltimetype range_end;
-  AglExpansion expansion;
-  gint64 margin = 24 * 60 * 60;
-
-  calendar = icalparser_parse_string (ical);
-  if (calendar == NULL)
-    {
-      g_warning ("Skipping a recurring appointment whose iCalendar text cannot be read");
-      return;
-    }
-
-  overridden = g_array_new (FALSE, FALSE, sizeof (time_t));
-  for (icalcomponent *event = icalcomponent_get_first_component (calendar, ICAL_VEVENT_COMPONENT);
-       event != NULL;
-       event = icalcomponent_get_next_component (calendar, ICAL_VEVENT_COMPONENT))
-    {
-      icalproperty *property = icalcomponent_get_first_property (event, ICAL_RECURRENCEID_PROPERTY);
-      struct icaltimetype instance;
-      time_t instance_time;
-
-      if (property == NULL)
-        {
-          master = event;
-          continue;
-        }
-
-      instance = icalproperty_get_datetime_with_component (property, event);
-      instance_time = icaltime_as_timet_with_zone (instance, instance.zone);
-      g_array_append_val (overridden, instance_time);
-      if (icalcomponent_get_status (event) != ICAL_STATUS_CANCELLED)
-        {
-          struct icaltimetype start = icalcomponent_get_dtstart (event);
-
-          add_event_occurrence (occurrences, event,
-                                icaltime_as_timet_with_zone (start, start.zone), account);
-        }
-    }
-
-  if (master == NULL || icalcomponent_get_status (master) == ICAL_STATUS_CANCELLED)
-    return;
-
-  expansion.occurrences = occurrences;
-  expansion.overridden = overridden;
-  expansion.account = account;
-  /* A day's margin each side covers the dates and zoneless times counted
-   * as UTC; what falls outside the week is never shown. */
-  range_start = icaltime_from_timet_with_zone (g_date_time_to_unix (from) - margin, FALSE, utc);
-  range_end = icaltime_from_timet_with_zone (g_date_time_to_unix (to) + margin, FALSE, utc);
-  icalcomponent_foreach_recurrence (master, range_start, range_end,
-                                    series_instance_cb, &expansion);
-}
-
 static int
 compare_occurrences (gconstpointer a,
                      gconstpointer b)
@@ -636,30 +487,26 @@ compare_occurrences (gconstpointer a,
 }
 
 static GPtrArray *
-collect_occurrences (GVariant  *items,
-                     GDateTime *from,
-                     GDateTime *to)
+collect_occurrences (GVariant *listed)
 {
   GPtrArray *occurrences = g_ptr_array_new_with_free_func ((GDestroyNotify) occurrence_free);
-  gsize n_items = g_variant_n_children (items);
+  gsize n_listed = g_variant_n_children (listed);
 
-  for (gsize i = 0; i < n_items; i++)
+  for (gsize i = 0; i < n_listed; i++)
     {
-      g_autoptr(GVariant) item = g_variant_get_child_value (items, i);
-      gboolean all_day = lookup_boolean (item, "all-day");
-      const char *account = lookup_string (item, "account");
+      g_autoptr(GVariant) occurrence = g_variant_get_child_value (listed, i);
+      gboolean all_day = lookup_boolean (occurrence, "all-day");
 
-      if (lookup_boolean (item, "recurring"))
-        expand_series (occurrences, lookup_string (item, "ical"), account, from, to);
-      else
-        add_occurrence (occurrences,
-                        parse_item_time (lookup_string (item, "start"), all_day),
-                        parse_item_time (lookup_string (item, "end"), all_day),
-                        all_day,
-                        lookup_string (item, "summary"),
-                        account);
+      add_occurrence (occurrences,
+                      parse_item_time (lookup_string (occurrence, "start"), all_day),
+                      parse_item_time (lookup_string (occurrence, "end"), all_day),
+                      all_day,
+                      lookup_string (occurrence, "summary"),
+                      lookup_string (occurrence, "account"));
     }
 
+  /* The daemon sorts by start only; within a start, all-day first and
+   * then by summary, so that the order does not change between refreshes. */
   g_ptr_array_sort (occurrences, compare_occurrences);
   return occurrences;
 }
@@ -793,18 +640,17 @@ show_week (AglWindow *self,
 }
 
 static void
-list_items_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+list_occurrences_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   AglWindow *self = user_data;
-  g_autoptr(GVariant) items = NULL;
+  g_autoptr(GVariant) listed = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GDateTime) week_end = NULL;
   g_autoptr(GPtrArray) occurrences = NULL;
 
-  items = agl_daemon_client_list_items_finish (AGL_DAEMON_CLIENT (object), result, &error);
-  if (items == NULL)
+  listed = agl_daemon_client_list_occurrences_finish (AGL_DAEMON_CLIENT (object), result, &error);
+  if (listed == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -815,8 +661,7 @@ list_items_cb (GObject      *object,
       return;
     }
 
-  week_end = g_date_time_add_weeks (self->week_start, 1);
-  occurrences = collect_occurrences (items, self->week_start, week_end);
+  occurrences = collect_occurrences (listed);
   show_week (self, occurrences);
 }
 
@@ -825,9 +670,9 @@ refresh_agenda (AglWindow *self)
 {
   g_autoptr(GDateTime) week_end = g_date_time_add_weeks (self->week_start, 1);
 
-  agl_daemon_client_list_items_async (self->client, self->week_start, week_end,
-                                      restart_cancellable (&self->agenda_cancellable),
-                                      list_items_cb, self);
+  agl_daemon_client_list_occurrences_async (self->client, self->week_start, week_end,
+                                            restart_cancellable (&self->agenda_cancellable),
+                                            list_occurrences_cb, self);
 }
 
 static GDateTime *
