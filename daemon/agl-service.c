@@ -860,7 +860,7 @@ check_item_id (gint64   id,
   if (id > 0)
     return TRUE;
   g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
-               _("“%" G_GINT64_FORMAT "” is not an appointment id; ids are positive numbers."), id);
+               _("“%lld” is not an appointment id; ids are positive numbers."), (long long) id);
   return FALSE;
 }
 
@@ -931,9 +931,9 @@ handle_update_item_cb (AglDaemon             *skeleton,
   if (g_strcmp0 (agl_event_get_uid (event), existing->uid) != 0)
     {
       g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_CALENDAR,
-                                             _("Appointment %" G_GINT64_FORMAT " has the UID “%s”; the new text has “%s”. "
+                                             _("Appointment %lld has the UID “%s”; the new text has “%s”. "
                                                "The UID of an appointment cannot change: add it as a new appointment instead."),
-                                             id, existing->uid, agl_event_get_uid (event));
+                                             (long long) id, existing->uid, agl_event_get_uid (event));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 

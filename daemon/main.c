@@ -90,6 +90,7 @@ main (int   argc,
   g_autofree char *db_path = NULL;
   g_autofree char *db_dir = NULL;
   g_autofree char *secrets_path = NULL;
+  g_autofree char *summary = NULL;
   gboolean replace = FALSE;
   gboolean verbose = FALSE;
   gboolean show_version = FALSE;
@@ -113,10 +114,10 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
-                                _("The Agendaline service: keeps the local agenda and its Exchange "
-                                  "accounts in step and serves them on the session bus as "
-                                  AGL_BUS_NAME "."));
+  summary = g_strdup_printf (_("The Agendaline service: keeps the local agenda and its Exchange "
+                               "accounts in step and serves them on the session bus as %s."),
+                             AGL_BUS_NAME);
+  g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {

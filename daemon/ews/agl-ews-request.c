@@ -1011,7 +1011,7 @@ agl_ews_request_subscribe_streaming (const AglEwsRequestHeaders *headers,
   g_auto(Writer) wr = { 0 };
 
   if (!check_headers (headers, error) || !check_event_types (event_types, error) ||
-      !check_version_at_least (headers, VERSION_EXCHANGE2010_SP1, "Streaming notification",
+      !check_version_at_least (headers, VERSION_EXCHANGE2010_SP1, _("Streaming notification"),
                                error))
     return NULL;
 
