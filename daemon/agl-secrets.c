@@ -171,6 +171,24 @@ set_secret_error (GTask  *task,
                            error->message);
 }
 
+/* Store and clear answer TRUE or the error of the backend that did the
+ * work, as only the Secret Service's errors need saying where they came
+ * from.  Takes @error; %NULL means the work was done. */
+static void
+return_done (GTask    *task,
+             gboolean  from_service,
+             GError   *error)
+{
+  g_autoptr(GError) owned = error;
+
+  if (owned == NULL)
+    g_task_return_boolean (task, TRUE);
+  else if (from_service)
+    set_secret_error (task, owned);
+  else
+    g_task_return_error (task, g_steal_pointer (&owned));
+}
+
 static void
 service_store_cb (GObject      *source,
                   GAsyncResult *result,
@@ -179,10 +197,8 @@ service_store_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!secret_password_store_finish (result, &error))
-    set_secret_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  secret_password_store_finish (result, &error);
+  return_done (task, TRUE, g_steal_pointer (&error));
 }
 
 static void
@@ -213,10 +229,8 @@ service_clear_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   /* FALSE without an error only means there was nothing to clear. */
-  if (!secret_password_clear_finish (result, &error) && error != NULL)
-    set_secret_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  secret_password_clear_finish (result, &error);
+  return_done (task, TRUE, g_steal_pointer (&error));
 }
 
 static void
@@ -355,10 +369,8 @@ agl_secrets_store_async (AglSecrets          *self,
       return;
     }
 
-  if (!file_store (self, account, password, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
+  file_store (self, account, password, &error);
+  return_done (task, FALSE, g_steal_pointer (&error));
 }
 
 gboolean
@@ -450,10 +462,8 @@ agl_secrets_clear_async (AglSecrets          *self,
       return;
     }
 
-  if (!file_clear (self, account, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
+  file_clear (self, account, &error);
+  return_done (task, FALSE, g_steal_pointer (&error));
 }
 
 gboolean

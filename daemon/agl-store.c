@@ -159,6 +159,68 @@ step_row (AglStore      *self,
   return TRUE;
 }
 
+/* Runs a one-row query whose only parameter, ?1, is @id: the statement,
+ * on its row when *@found, or NULL with @error set. */
+static sqlite3_stmt *
+query_row_by_id (AglStore    *self,
+                 const char  *sql,
+                 gint64       id,
+                 gboolean    *found,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!step_row (self, stmt, found, error))
+    return NULL;
+  return g_steal_pointer (&stmt);
+}
+
+/* Runs a statement that returns no rows and whose only parameter, ?1, is
+ * @id. */
+static gboolean
+exec_with_id (AglStore    *self,
+              const char  *sql,
+              gint64       id,
+              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  return step_done (self, stmt, error);
+}
+
+/* Makes one element of a list from the current row of a query. */
+typedef gpointer (*RowReadFunc) (sqlite3_stmt *stmt,
+                                 gpointer      user_data);
+
+/* Steps @stmt through all its rows: what @read_row makes of each, in
+ * order, freed with @free_func; or NULL with @error set. */
+static GPtrArray *
+collect_rows (AglStore        *self,
+              sqlite3_stmt    *stmt,
+              RowReadFunc      read_row,
+              gpointer         user_data,
+              GDestroyNotify   free_func,
+              GError         **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, read_row (stmt, user_data));
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc);
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
 static gboolean
 begin_write (AglStore  *self,
              GError   **error)
@@ -319,6 +381,20 @@ item_from_row (sqlite3_stmt *stmt)
   return item;
 }
 
+static gpointer
+read_account_row (sqlite3_stmt *stmt,
+                  gpointer      user_data)
+{
+  return account_from_row (stmt);
+}
+
+static gpointer
+read_item_row (sqlite3_stmt *stmt,
+               gpointer      user_data)
+{
+  return item_from_row (stmt);
+}
+
 static void
 set_item_not_found_error (GError **error,
                           gint64   id)
@@ -366,15 +442,12 @@ load_item_key (AglStore    *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean found;
 
-  stmt = prepare (self,
-                  "SELECT coalesce(i.account_id, 0), a.name, i.uid "
-                  "FROM items AS i LEFT JOIN accounts AS a ON a.id = i.account_id "
-                  "WHERE i.id = ?1",
-                  error);
+  stmt = query_row_by_id (self,
+                          "SELECT coalesce(i.account_id, 0), a.name, i.uid "
+                          "FROM items AS i LEFT JOIN accounts AS a ON a.id = i.account_id "
+                          "WHERE i.id = ?1",
+                          item_id, &found, error);
   if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, item_id);
-  if (!step_row (self, stmt, &found, error))
     return FALSE;
   if (!found)
     {
@@ -399,13 +472,10 @@ read_item_link (AglStore    *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean found;
 
-  stmt = prepare (self,
-                  "SELECT remote_id, change_key FROM item_links WHERE item_id = ?1",
-                  error);
+  stmt = query_row_by_id (self,
+                          "SELECT remote_id, change_key FROM item_links WHERE item_id = ?1",
+                          item_id, &found, error);
   if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, item_id);
-  if (!step_row (self, stmt, &found, error))
     return FALSE;
   *remote_id = found ? dup_column_text (stmt, 0) : NULL;
   *change_key = found ? dup_column_text (stmt, 1) : NULL;
@@ -640,7 +710,6 @@ remove_account_locked (AglStore    *self,
                        GError     **error)
 {
   g_autoptr(sqlite3_stmt) list = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 account_id;
   int rc;
 
@@ -667,11 +736,7 @@ remove_account_locked (AglStore    *self,
 
   /* ON DELETE CASCADE takes the items, their links, the sync states, the
    * journal and the conflicts with it. */
-  stmt = prepare (self, "DELETE FROM accounts WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, account_id);
-  return step_done (self, stmt, error);
+  return exec_with_id (self, "DELETE FROM accounts WHERE id = ?1", account_id, error);
 }
 
 static gboolean
@@ -755,7 +820,6 @@ delete_item_locked (AglStore    *self,
                     char       **account,
                     GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *uid = NULL;
   gint64 account_id;
 
@@ -768,11 +832,7 @@ delete_item_locked (AglStore    *self,
       !append_journal (self, account_id, item_id, uid, AGL_JOURNAL_DELETE, error))
     return FALSE;
 
-  stmt = prepare (self, "DELETE FROM items WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, item_id);
-  return step_done (self, stmt, error);
+  return exec_with_id (self, "DELETE FROM items WHERE id = ?1", item_id, error);
 }
 
 static gboolean
@@ -906,13 +966,7 @@ set_item_link_locked (AglStore    *self,
     }
 
   if (remote_id == NULL)
-    {
-      stmt = prepare (self, "DELETE FROM item_links WHERE item_id = ?1", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, item_id);
-      return step_done (self, stmt, error);
-    }
+    return exec_with_id (self, "DELETE FROM item_links WHERE item_id = ?1", item_id, error);
 
   {
     g_autoptr(sqlite3_stmt) other = NULL;
@@ -958,13 +1012,7 @@ clear_journal_entry_locked (AglStore  *self,
                             gint64     seq,
                             GError   **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = prepare (self, "DELETE FROM journal WHERE seq = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, seq);
-  if (!step_done (self, stmt, error))
+  if (!exec_with_id (self, "DELETE FROM journal WHERE seq = ?1", seq, error))
     return FALSE;
   if (sqlite3_changes (self->db) == 0)
     {
@@ -1435,8 +1483,6 @@ agl_store_list_accounts (AglStore  *self,
                          GError   **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) accounts = NULL;
-  int rc;
 
   g_return_val_if_fail (AGL_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1448,16 +1494,8 @@ agl_store_list_accounts (AglStore  *self,
                   error);
   if (stmt == NULL)
     return NULL;
-
-  accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_account_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (accounts, account_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, rc);
-      return NULL;
-    }
-  return g_steal_pointer (&accounts);
+  return collect_rows (self, stmt, read_account_row, NULL,
+                       (GDestroyNotify) agl_account_free, error);
 }
 
 /**
@@ -1601,11 +1639,8 @@ agl_store_get_item (AglStore  *self,
   g_return_val_if_fail (AGL_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  stmt = prepare (self, ITEM_SELECT "WHERE i.id = ?1", error);
+  stmt = query_row_by_id (self, ITEM_SELECT "WHERE i.id = ?1", id, &found, error);
   if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, id);
-  if (!step_row (self, stmt, &found, error))
     return NULL;
   if (!found)
     {
@@ -1681,9 +1716,7 @@ agl_store_list_items (AglStore    *self,
                       GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) items = NULL;
   gint64 account_id = LOCAL_ACCOUNT_ID;
-  int rc;
 
   g_return_val_if_fail (AGL_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1698,11 +1731,9 @@ agl_store_list_items (AglStore    *self,
   if (account != NULL && !lookup_account_id (self, account, &account_id, error))
     return NULL;
 
-  items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_item_free);
-
   /* An empty range overlaps nothing, not even an item that spans it. */
   if (from == to)
-    return g_steal_pointer (&items);
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) agl_item_free);
 
   /* start < to and range_end > from is the overlap; "start >= from" lets
    * in an item of no length at from itself (range_end >= start is a CHECK
@@ -1719,15 +1750,7 @@ agl_store_list_items (AglStore    *self,
   sqlite3_bind_int64 (stmt, 2, from);
   sqlite3_bind_int (stmt, 3, account == NULL);
   sqlite3_bind_int64 (stmt, 4, account_id);
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (items, item_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, rc);
-      return NULL;
-    }
-  return g_steal_pointer (&items);
+  return collect_rows (self, stmt, read_item_row, NULL, (GDestroyNotify) agl_item_free, error);
 }
 
 /**
@@ -1991,6 +2014,24 @@ parse_journal_op (const char *op)
   g_return_val_if_reached (AGL_JOURNAL_UPDATE);
 }
 
+/* @user_data is the account's name, which the query does not return. */
+static gpointer
+read_journal_row (sqlite3_stmt *stmt,
+                  gpointer      user_data)
+{
+  AglJournalEntry *entry = g_new0 (AglJournalEntry, 1);
+
+  entry->seq = sqlite3_column_int64 (stmt, 0);
+  entry->account = g_strdup (user_data);
+  entry->item_id = sqlite3_column_int64 (stmt, 1);
+  entry->uid = dup_column_text (stmt, 2);
+  entry->op = parse_journal_op ((const char *) sqlite3_column_text (stmt, 3));
+  entry->remote_id = dup_column_text (stmt, 4);
+  entry->change_key = dup_column_text (stmt, 5);
+  entry->created = sqlite3_column_int64 (stmt, 6);
+  return entry;
+}
+
 /**
  * agl_store_list_journal:
  * @self: a store
@@ -2010,9 +2051,7 @@ agl_store_list_journal (AglStore    *self,
                         GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
   gint64 account_id;
-  int rc;
 
   g_return_val_if_fail (AGL_IS_STORE (self), NULL);
   g_return_val_if_fail (account != NULL && *account != '\0', NULL);
@@ -2028,28 +2067,8 @@ agl_store_list_journal (AglStore    *self,
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, account_id);
-
-  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_journal_entry_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      AglJournalEntry *entry = g_new0 (AglJournalEntry, 1);
-
-      entry->seq = sqlite3_column_int64 (stmt, 0);
-      entry->account = g_strdup (account);
-      entry->item_id = sqlite3_column_int64 (stmt, 1);
-      entry->uid = dup_column_text (stmt, 2);
-      entry->op = parse_journal_op ((const char *) sqlite3_column_text (stmt, 3));
-      entry->remote_id = dup_column_text (stmt, 4);
-      entry->change_key = dup_column_text (stmt, 5);
-      entry->created = sqlite3_column_int64 (stmt, 6);
-      g_ptr_array_add (entries, entry);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, rc);
-      return NULL;
-    }
-  return g_steal_pointer (&entries);
+  return collect_rows (self, stmt, read_journal_row, (gpointer) account,
+                       (GDestroyNotify) agl_journal_entry_free, error);
 }
 
 /**

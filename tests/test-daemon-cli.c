@@ -1191,6 +1191,7 @@ test_agenda_occurrences_bad_range (Fixture       *f,
   {
     g_autoptr(GVariant) reply = NULL;
     g_autoptr(GError) error = NULL;
+    g_autofree char *remote_name = NULL;
 
     reply = g_dbus_connection_call_sync (f->connection, AGL_BUS_NAME, AGL_OBJECT_PATH,
                                          "io.github.agendaline.Daemon", "ListOccurrences",
@@ -1199,8 +1200,8 @@ test_agenda_occurrences_bad_range (Fixture       *f,
                                          -1, NULL, &error);
     g_assert_null (reply);
     g_assert_true (g_dbus_error_is_remote_error (error));
-    g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                     "io.github.agendaline.Error.InvalidArgument");
+    remote_name = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote_name, ==, "io.github.agendaline.Error.InvalidArgument");
   }
 
   for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)

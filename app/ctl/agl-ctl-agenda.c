@@ -24,6 +24,47 @@ describe_source (const char *path)
   return g_strdup_printf ("“%s”", display_name);
 }
 
+static void
+set_read_error (GError     **error,
+                const char  *source,
+                int          errno_value)
+{
+  g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+               _("cannot read %s: %s"), source, g_strerror (errno_value));
+}
+
+/* Appends all that @fd holds to @data, up to AGL_CTL_MAX_INPUT_SIZE. */
+static gboolean
+read_all (int          fd,
+          GByteArray  *data,
+          const char  *source,
+          GError     **error)
+{
+  for (;;)
+    {
+      guint8 buffer[64 * 1024];
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_read_error (error, source, errno);
+          return FALSE;
+        }
+      if (n == 0)
+        return TRUE;
+      if (data->len + (gsize) n > AGL_CTL_MAX_INPUT_SIZE)
+        {
+          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                       _("%s is larger than %d MiB; that is no calendar"), source,
+                       AGL_CTL_MAX_INPUT_SIZE / (1024 * 1024));
+          return FALSE;
+        }
+      g_byte_array_append (data, buffer, (guint) n);
+    }
+}
+
 /* The daemon never opens a client's paths (it may run elsewhere, as another
  * user, in a sandbox), so the CLI reads the text and sends it.  It is
  * checked here for what D-Bus cannot carry (NUL, invalid UTF-8) and capped,
@@ -36,50 +77,20 @@ read_text (const char  *path,
   g_autoptr(GByteArray) data = g_byte_array_new ();
   g_autofree char *source = describe_source (path);
   gboolean from_stdin = strcmp (path, "-") == 0;
+  gboolean ok;
   int fd;
 
   fd = from_stdin ? STDIN_FILENO : g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
   if (fd < 0)
     {
-      int saved_errno = errno;
-
-      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                   _("cannot read %s: %s"), source, g_strerror (saved_errno));
+      set_read_error (error, source, errno);
       return NULL;
     }
-
-  for (;;)
-    {
-      guint8 buffer[64 * 1024];
-      ssize_t n = read (fd, buffer, sizeof buffer);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved_errno = errno;
-
-          if (!from_stdin)
-            close (fd);
-          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                       _("cannot read %s: %s"), source, g_strerror (saved_errno));
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      if (data->len + (gsize) n > AGL_CTL_MAX_INPUT_SIZE)
-        {
-          if (!from_stdin)
-            close (fd);
-          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                       _("%s is larger than %d MiB; that is no calendar"), source,
-                       AGL_CTL_MAX_INPUT_SIZE / (1024 * 1024));
-          return NULL;
-        }
-      g_byte_array_append (data, buffer, (guint) n);
-    }
+  ok = read_all (fd, data, source, error);
   if (!from_stdin)
     close (fd);
+  if (!ok)
+    return NULL;
 
   /* An empty input is the daemon's to refuse, with its own message. */
   if (data->len > 0 && memchr (data->data, '\0', data->len) != NULL)
@@ -99,6 +110,19 @@ read_text (const char  *path,
   return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
 }
 
+/* The arguments of "agenda update" and "agenda remove" start with the
+ * appointment's ID; @max_args counts it. */
+static gboolean
+expect_id_argument (AglCtl  *ctl,
+                    int      argc,
+                    char   **argv,
+                    int      max_args,
+                    gint64  *id)
+{
+  return agl_ctl_expect_arguments (ctl, argc, argv, 1, max_args, _("Missing the appointment id")) &&
+         agl_ctl_parse_id (ctl, argv[1], id);
+}
+
 static JsonNode *
 ids_json (GVariant *ids)
 {
@@ -112,21 +136,21 @@ ids_json (GVariant *ids)
   return agl_ctl_json_take_array (array);
 }
 
-static JsonNode *
-item_json (GVariant *item)
+/* The members "agenda list --json" and "agenda occurrences --json" both
+ * write, first and in this order; "account" is null for the local-only
+ * agenda, which the daemon names "". */
+static JsonObject *
+appointment_json_new (GVariant *appointment)
 {
   JsonObject *object = json_object_new ();
-  g_autofree char *account = agl_ctl_dup_string (item, "account");
-  g_autofree char *uid = agl_ctl_dup_string (item, "uid");
-  g_autofree char *summary = agl_ctl_dup_string (item, "summary");
-  g_autofree char *start = agl_ctl_dup_string (item, "start");
-  g_autofree char *end = agl_ctl_dup_string (item, "end");
-  g_autofree char *ical = agl_ctl_dup_string (item, "ical");
+  g_autofree char *account = agl_ctl_dup_string (appointment, "account");
+  g_autofree char *uid = agl_ctl_dup_string (appointment, "uid");
+  g_autofree char *summary = agl_ctl_dup_string (appointment, "summary");
+  g_autofree char *start = agl_ctl_dup_string (appointment, "start");
+  g_autofree char *end = agl_ctl_dup_string (appointment, "end");
   gint64 id = 0;
 
-  /* Members as documented for scripts; "account" is null for the
-   * local-only agenda, which the daemon names "". */
-  if (agl_ctl_get_integer (item, "id", &id))
+  if (agl_ctl_get_integer (appointment, "id", &id))
     json_object_set_int_member (object, "id", id);
   else
     json_object_set_null_member (object, "id");
@@ -135,7 +159,40 @@ item_json (GVariant *item)
   json_object_set_string_member (object, "summary", summary != NULL ? summary : "");
   json_object_set_member (object, "start", agl_ctl_json_string_or_null (start));
   json_object_set_member (object, "end", agl_ctl_json_string_or_null (end));
-  json_object_set_boolean_member (object, "all_day", agl_ctl_get_boolean (item, "all-day", FALSE));
+  json_object_set_boolean_member (object, "all_day",
+                                  agl_ctl_get_boolean (appointment, "all-day", FALSE));
+  return object;
+}
+
+/* A row of "agenda list" or "agenda occurrences", with the summary as
+ * @summary_text shows it. */
+static void
+add_appointment_row (AglCtlTable *table,
+                     GVariant    *appointment,
+                     const char  *summary_text)
+{
+  g_autofree char *account = agl_ctl_dup_string (appointment, "account");
+  g_autofree char *start_text = agl_ctl_dup_string (appointment, "start");
+  g_autofree char *end_text = agl_ctl_dup_string (appointment, "end");
+  g_autofree char *start = agl_ctl_format_time (start_text);
+  g_autofree char *end = agl_ctl_format_time (end_text);
+  g_autofree char *id_text = NULL;
+  gint64 id = 0;
+
+  agl_ctl_get_integer (appointment, "id", &id);
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  agl_ctl_table_add_row (table, id_text, start, end,
+                         account == NULL || *account == '\0' ? _("(local)") : account,
+                         summary_text);
+}
+
+static JsonNode *
+item_json (GVariant *item)
+{
+  JsonObject *object = appointment_json_new (item);
+  g_autofree char *ical = agl_ctl_dup_string (item, "ical");
+
   json_object_set_boolean_member (object, "recurring",
                                   agl_ctl_get_boolean (item, "recurring", FALSE));
   json_object_set_string_member (object, "ical", ical != NULL ? ical : "");
@@ -147,18 +204,8 @@ static void
 add_item_row (AglCtlTable *table,
               GVariant    *item)
 {
-  g_autofree char *account = agl_ctl_dup_string (item, "account");
   g_autofree char *summary = agl_ctl_dup_string (item, "summary");
-  g_autofree char *start_text = agl_ctl_dup_string (item, "start");
-  g_autofree char *end_text = agl_ctl_dup_string (item, "end");
-  g_autofree char *start = agl_ctl_format_time (start_text);
-  g_autofree char *end = agl_ctl_format_time (end_text);
-  g_autofree char *id_text = NULL;
   g_autofree char *summary_text = NULL;
-  gint64 id = 0;
-
-  agl_ctl_get_integer (item, "id", &id);
-  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
 
   if (agl_ctl_get_boolean (item, "recurring", FALSE))
     /* TRANSLATORS: a recurring appointment in "agendalinectl agenda list" */
@@ -166,9 +213,141 @@ add_item_row (AglCtlTable *table,
   else
     summary_text = g_strdup (summary != NULL ? summary : "");
 
-  agl_ctl_table_add_row (table, id_text, start, end,
-                         account == NULL || *account == '\0' ? _("(local)") : account,
-                         summary_text);
+  add_appointment_row (table, item, summary_text);
+}
+
+static JsonNode *
+occurrence_json (GVariant *occurrence)
+{
+  JsonObject *object = appointment_json_new (occurrence);
+  g_autofree char *recurrence_id = agl_ctl_dup_string (occurrence, "recurrence-id");
+  g_autofree char *busy_status = agl_ctl_dup_string (occurrence, "busy-status");
+
+  /* Null where the daemon says "none" with "". */
+  json_object_set_member (object, "recurrence_id", agl_ctl_json_string_or_null (recurrence_id));
+  json_object_set_boolean_member (object, "exception",
+                                  agl_ctl_get_boolean (occurrence, "exception", FALSE));
+  json_object_set_member (object, "busy_status", agl_ctl_json_string_or_null (busy_status));
+
+  return agl_ctl_json_take_object (object);
+}
+
+static void
+add_occurrence_row (AglCtlTable *table,
+                    GVariant    *occurrence)
+{
+  g_autofree char *summary = agl_ctl_dup_string (occurrence, "summary");
+  g_autofree char *summary_text = NULL;
+
+  if (agl_ctl_get_boolean (occurrence, "exception", FALSE))
+    /* TRANSLATORS: an occurrence of a series that was moved or changed on
+     * its own, in "agendalinectl agenda occurrences" */
+    summary_text = g_strdup_printf (_("%s (changed)"), summary != NULL ? summary : "");
+  else
+    summary_text = g_strdup (summary != NULL ? summary : "");
+
+  add_appointment_row (table, occurrence, summary_text);
+}
+
+/* "agenda list" and "agenda occurrences" are one command but for these. */
+typedef struct
+{
+  /* The help of --from and --to, marked with N_(). */
+  const char      *from_help;
+  const char      *to_help;
+  const char      *summary;
+  const char      *examples;
+  /* Whether --from and --to must be given. */
+  gboolean         range_required;
+  /* The daemon's method: ListItems or ListOccurrences. */
+  gboolean       (*call) (AglDaemon       *proxy,
+                          const char      *from,
+                          const char      *to,
+                          const char      *account,
+                          GDBusCallFlags   call_flags,
+                          int              timeout_msec,
+                          GVariant       **out_appointments,
+                          GCancellable    *cancellable,
+                          GError         **error);
+  AglCtlJsonFunc   appointment_json;
+  AglCtlRowFunc    add_row;
+} AppointmentListing;
+
+/* Prints what ListItems or ListOccurrences answered: a JSON array of what
+ * @appointment_json makes of each, or a table of @add_row's rows. */
+static void
+print_appointments (AglCtl         *ctl,
+                    GVariant       *appointments,
+                    AglCtlJsonFunc  appointment_json,
+                    AglCtlRowFunc   add_row)
+{
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = agl_ctl_json_array_from_list (appointments, appointment_json);
+
+      agl_ctl_print_json (root, TRUE);
+    }
+  else
+    {
+      /* TRANSLATORS: column headers of "agendalinectl agenda list" and
+       * "agendalinectl agenda occurrences" */
+      g_autoptr(AglCtlTable) table = agl_ctl_table_new (5, _("ID"), _("START"), _("END"),
+                                                        _("ACCOUNT"), _("SUMMARY"));
+
+      agl_ctl_table_add_rows (table, appointments, add_row);
+      if (agl_ctl_table_get_n_rows (table) == 0)
+        g_print ("%s\n", _("No appointments."));
+      else
+        agl_ctl_table_print (table);
+    }
+}
+
+/* Runs "agenda list" or "agenda occurrences", as @listing says. */
+static int
+list_appointments (AglCtl                   *ctl,
+                   int                       argc,
+                   char                    **argv,
+                   const AppointmentListing *listing)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GVariant) appointments = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *account = NULL;
+  AglDaemon *daemon;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, listing->from_help, N_("TIME") },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, listing->to_help, N_("TIME") },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
+      N_("Only the appointments of account NAME"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON array"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, NULL, listing->summary, listing->examples, entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 0, NULL))
+    return AGL_CTL_EXIT_USAGE;
+  /* Refused here rather than by the daemon, so that the message names
+   * the option. */
+  if (listing->range_required && (from == NULL || to == NULL))
+    return agl_ctl_usage_error (ctl, _("Missing --%s: occurrences are listed between --from and --to, at most 366 days apart"),
+                                from == NULL ? "from" : "to");
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  if (!listing->call (daemon,
+                      from != NULL ? from : "",
+                      to != NULL ? to : "",
+                      account != NULL ? account : "",
+                      G_DBUS_CALL_FLAGS_NONE, -1, &appointments, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  print_appointments (ctl, appointments, listing->appointment_json, listing->add_row);
+  return AGL_CTL_EXIT_SUCCESS;
 }
 
 /**
@@ -187,144 +366,21 @@ agl_ctl_agenda_list (AglCtl *ctl,
                      int     argc,
                      char  **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GVariant) items = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *from = NULL;
-  g_autofree char *to = NULL;
-  g_autofree char *account = NULL;
-  AglDaemon *daemon;
-  GVariantIter iter;
-  GVariant *item;
-  const GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-      N_("Only appointments that end after TIME (ISO 8601)"), N_("TIME") },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to,
-      N_("Only appointments that start before TIME (ISO 8601)"), N_("TIME") },
-    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
-      N_("Only the appointments of account NAME"), N_("NAME") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON array"), NULL },
-    G_OPTION_ENTRY_NULL
+  const AppointmentListing listing = {
+    .from_help = N_("Only appointments that end after TIME (ISO 8601)"),
+    .to_help = N_("Only appointments that start before TIME (ISO 8601)"),
+    .summary = _("List the appointments whose time overlaps the range, sorted by start."),
+    .examples = _("Examples:\n"
+                  "  agendalinectl agenda list\n"
+                  "  agendalinectl agenda list --from 2026-11-23T00:00:00+01:00 --to 2026-11-24T00:00:00+01:00\n"
+                  "  agendalinectl agenda list --account work --json"),
+    .range_required = FALSE,
+    .call = agl_daemon_call_list_items_sync,
+    .appointment_json = item_json,
+    .add_row = add_item_row,
   };
 
-  context = agl_ctl_option_context_new (ctl, NULL,
-                                        _("List the appointments whose time overlaps the range, sorted by start."),
-                                        _("Examples:\n"
-                                          "  agendalinectl agenda list\n"
-                                          "  agendalinectl agenda list --from 2026-11-23T00:00:00+01:00 --to 2026-11-24T00:00:00+01:00\n"
-                                          "  agendalinectl agenda list --account work --json"),
-                                        entries);
-  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
-    return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 0, NULL))
-    return AGL_CTL_EXIT_USAGE;
-
-  daemon = agl_ctl_get_daemon (ctl, &error);
-  if (daemon == NULL)
-    return agl_ctl_fail (ctl, error);
-  if (!agl_daemon_call_list_items_sync (daemon,
-                                        from != NULL ? from : "",
-                                        to != NULL ? to : "",
-                                        account != NULL ? account : "",
-                                        G_DBUS_CALL_FLAGS_NONE, -1, &items, NULL, &error))
-    return agl_ctl_fail (ctl, error);
-
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) root = NULL;
-      JsonArray *array = json_array_new ();
-
-      g_variant_iter_init (&iter, items);
-      while ((item = g_variant_iter_next_value (&iter)) != NULL)
-        {
-          json_array_add_element (array, item_json (item));
-          g_variant_unref (item);
-        }
-      root = agl_ctl_json_take_array (array);
-      agl_ctl_print_json (root, TRUE);
-    }
-  else
-    {
-      /* TRANSLATORS: column headers of "agendalinectl agenda list" */
-      g_autoptr(AglCtlTable) table = agl_ctl_table_new (5, _("ID"), _("START"), _("END"),
-                                                        _("ACCOUNT"), _("SUMMARY"));
-
-      g_variant_iter_init (&iter, items);
-      while ((item = g_variant_iter_next_value (&iter)) != NULL)
-        {
-          add_item_row (table, item);
-          g_variant_unref (item);
-        }
-
-      if (agl_ctl_table_get_n_rows (table) == 0)
-        g_print ("%s\n", _("No appointments."));
-      else
-        agl_ctl_table_print (table);
-    }
-  return AGL_CTL_EXIT_SUCCESS;
-}
-
-static JsonNode *
-occurrence_json (GVariant *occurrence)
-{
-  JsonObject *object = json_object_new ();
-  g_autofree char *account = agl_ctl_dup_string (occurrence, "account");
-  g_autofree char *uid = agl_ctl_dup_string (occurrence, "uid");
-  g_autofree char *summary = agl_ctl_dup_string (occurrence, "summary");
-  g_autofree char *start = agl_ctl_dup_string (occurrence, "start");
-  g_autofree char *end = agl_ctl_dup_string (occurrence, "end");
-  g_autofree char *recurrence_id = agl_ctl_dup_string (occurrence, "recurrence-id");
-  g_autofree char *busy_status = agl_ctl_dup_string (occurrence, "busy-status");
-  gint64 id = 0;
-
-  /* As "agenda list --json" writes its members; null where the daemon
-   * says "none" with "". */
-  if (agl_ctl_get_integer (occurrence, "id", &id))
-    json_object_set_int_member (object, "id", id);
-  else
-    json_object_set_null_member (object, "id");
-  json_object_set_member (object, "account", agl_ctl_json_string_or_null (account));
-  json_object_set_string_member (object, "uid", uid != NULL ? uid : "");
-  json_object_set_string_member (object, "summary", summary != NULL ? summary : "");
-  json_object_set_member (object, "start", agl_ctl_json_string_or_null (start));
-  json_object_set_member (object, "end", agl_ctl_json_string_or_null (end));
-  json_object_set_boolean_member (object, "all_day",
-                                  agl_ctl_get_boolean (occurrence, "all-day", FALSE));
-  json_object_set_member (object, "recurrence_id", agl_ctl_json_string_or_null (recurrence_id));
-  json_object_set_boolean_member (object, "exception",
-                                  agl_ctl_get_boolean (occurrence, "exception", FALSE));
-  json_object_set_member (object, "busy_status", agl_ctl_json_string_or_null (busy_status));
-
-  return agl_ctl_json_take_object (object);
-}
-
-static void
-add_occurrence_row (AglCtlTable *table,
-                    GVariant    *occurrence)
-{
-  g_autofree char *account = agl_ctl_dup_string (occurrence, "account");
-  g_autofree char *summary = agl_ctl_dup_string (occurrence, "summary");
-  g_autofree char *start_text = agl_ctl_dup_string (occurrence, "start");
-  g_autofree char *end_text = agl_ctl_dup_string (occurrence, "end");
-  g_autofree char *start = agl_ctl_format_time (start_text);
-  g_autofree char *end = agl_ctl_format_time (end_text);
-  g_autofree char *id_text = NULL;
-  g_autofree char *summary_text = NULL;
-  gint64 id = 0;
-
-  agl_ctl_get_integer (occurrence, "id", &id);
-  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-
-  if (agl_ctl_get_boolean (occurrence, "exception", FALSE))
-    /* TRANSLATORS: an occurrence of a series that was moved or changed on
-     * its own, in "agendalinectl agenda occurrences" */
-    summary_text = g_strdup_printf (_("%s (changed)"), summary != NULL ? summary : "");
-  else
-    summary_text = g_strdup (summary != NULL ? summary : "");
-
-  agl_ctl_table_add_row (table, id_text, start, end,
-                         account == NULL || *account == '\0' ? _("(local)") : account,
-                         summary_text);
+  return list_appointments (ctl, argc, argv, &listing);
 }
 
 /**
@@ -346,82 +402,20 @@ agl_ctl_agenda_occurrences (AglCtl *ctl,
                             int     argc,
                             char  **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GVariant) occurrences = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *from = NULL;
-  g_autofree char *to = NULL;
-  g_autofree char *account = NULL;
-  AglDaemon *daemon;
-  GVariantIter iter;
-  GVariant *occurrence;
-  const GOptionEntry entries[] = {
-    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
-      N_("The start of the range (ISO 8601); required"), N_("TIME") },
-    { "to", 0, 0, G_OPTION_ARG_STRING, &to,
-      N_("The end of the range (ISO 8601), at most 366 days after --from; required"), N_("TIME") },
-    { "account", 0, 0, G_OPTION_ARG_STRING, &account,
-      N_("Only the appointments of account NAME"), N_("NAME") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON array"), NULL },
-    G_OPTION_ENTRY_NULL
+  const AppointmentListing listing = {
+    .from_help = N_("The start of the range (ISO 8601); required"),
+    .to_help = N_("The end of the range (ISO 8601), at most 366 days after --from; required"),
+    .summary = _("List every occurrence in the range, sorted by start: a repeating appointment once for each time it takes place, moved and changed occurrences where they are now, cancelled ones left out."),
+    .examples = _("Examples:\n"
+                  "  agendalinectl agenda occurrences --from 2026-11-23 --to 2026-11-30\n"
+                  "  agendalinectl agenda occurrences --from 2026-11-23T00:00:00+01:00 --to 2026-12-01T00:00:00+01:00 --account work --json"),
+    .range_required = TRUE,
+    .call = agl_daemon_call_list_occurrences_sync,
+    .appointment_json = occurrence_json,
+    .add_row = add_occurrence_row,
   };
 
-  context = agl_ctl_option_context_new (ctl, NULL,
-                                        _("List every occurrence in the range, sorted by start: a repeating appointment once for each time it takes place, moved and changed occurrences where they are now, cancelled ones left out."),
-                                        _("Examples:\n"
-                                          "  agendalinectl agenda occurrences --from 2026-11-23 --to 2026-11-30\n"
-                                          "  agendalinectl agenda occurrences --from 2026-11-23T00:00:00+01:00 --to 2026-12-01T00:00:00+01:00 --account work --json"),
-                                        entries);
-  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
-    return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_expect_arguments (ctl, argc, argv, 0, 0, NULL))
-    return AGL_CTL_EXIT_USAGE;
-  /* Refused here rather than by the daemon, so that the message names
-   * the option. */
-  if (from == NULL || to == NULL)
-    return agl_ctl_usage_error (ctl, _("Missing --%s: occurrences are listed between --from and --to, at most 366 days apart"),
-                                from == NULL ? "from" : "to");
-
-  daemon = agl_ctl_get_daemon (ctl, &error);
-  if (daemon == NULL)
-    return agl_ctl_fail (ctl, error);
-  if (!agl_daemon_call_list_occurrences_sync (daemon, from, to, account != NULL ? account : "",
-                                              G_DBUS_CALL_FLAGS_NONE, -1, &occurrences, NULL, &error))
-    return agl_ctl_fail (ctl, error);
-
-  if (ctl->json)
-    {
-      g_autoptr(JsonNode) root = NULL;
-      JsonArray *array = json_array_new ();
-
-      g_variant_iter_init (&iter, occurrences);
-      while ((occurrence = g_variant_iter_next_value (&iter)) != NULL)
-        {
-          json_array_add_element (array, occurrence_json (occurrence));
-          g_variant_unref (occurrence);
-        }
-      root = agl_ctl_json_take_array (array);
-      agl_ctl_print_json (root, TRUE);
-    }
-  else
-    {
-      /* TRANSLATORS: column headers of "agendalinectl agenda occurrences" */
-      g_autoptr(AglCtlTable) table = agl_ctl_table_new (5, _("ID"), _("START"), _("END"),
-                                                        _("ACCOUNT"), _("SUMMARY"));
-
-      g_variant_iter_init (&iter, occurrences);
-      while ((occurrence = g_variant_iter_next_value (&iter)) != NULL)
-        {
-          add_occurrence_row (table, occurrence);
-          g_variant_unref (occurrence);
-        }
-
-      if (agl_ctl_table_get_n_rows (table) == 0)
-        g_print ("%s\n", _("No appointments."));
-      else
-        agl_ctl_table_print (table);
-    }
-  return AGL_CTL_EXIT_SUCCESS;
+  return list_appointments (ctl, argc, argv, &listing);
 }
 
 /**
@@ -514,9 +508,7 @@ agl_ctl_agenda_update (AglCtl *ctl,
                                         NULL);
   if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
     return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 2, _("Missing the appointment id")))
-    return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_parse_id (ctl, argv[1], &id))
+  if (!expect_id_argument (ctl, argc, argv, 2, &id))
     return AGL_CTL_EXIT_USAGE;
   if (argc < 3)
     return agl_ctl_usage_error (ctl, _("Missing the iCalendar file (or “-” for standard input)"));
@@ -556,9 +548,7 @@ agl_ctl_agenda_remove (AglCtl *ctl,
                                         _("Example:\n  agendalinectl agenda remove 12"), NULL);
   if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
     return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 1, _("Missing the appointment id")))
-    return AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_parse_id (ctl, argv[1], &id))
+  if (!expect_id_argument (ctl, argc, argv, 1, &id))
     return AGL_CTL_EXIT_USAGE;
 
   daemon = agl_ctl_get_daemon (ctl, &error);

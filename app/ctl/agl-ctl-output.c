@@ -219,6 +219,30 @@ agl_ctl_print_json (JsonNode *node,
 }
 
 /**
+ * agl_ctl_json_array_from_list:
+ * @list: an array the daemon sent, such as aa{sv}
+ * @element_json: makes the JSON of each element
+ *
+ * Returns: (transfer full): a JSON array of @list's elements, in order
+ */
+JsonNode *
+agl_ctl_json_array_from_list (GVariant       *list,
+                              AglCtlJsonFunc  element_json)
+{
+  JsonArray *array = json_array_new ();
+  GVariantIter iter;
+  GVariant *element;
+
+  g_variant_iter_init (&iter, list);
+  while ((element = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      json_array_add_element (array, element_json (element));
+      g_variant_unref (element);
+    }
+  return agl_ctl_json_take_array (array);
+}
+
+/**
  * agl_ctl_dup_string:
  * @dict: an a{sv} from the daemon
  * @key: the key
@@ -434,6 +458,30 @@ agl_ctl_table_add_row (AglCtlTable *table,
   va_end (args);
 
   g_ptr_array_add (table->rows, row);
+}
+
+/**
+ * agl_ctl_table_add_rows:
+ * @table: a table
+ * @list: an array the daemon sent, such as aa{sv}
+ * @add_row: adds the row of each element
+ *
+ * Adds a row for each element of @list, in order.
+ */
+void
+agl_ctl_table_add_rows (AglCtlTable   *table,
+                        GVariant      *list,
+                        AglCtlRowFunc  add_row)
+{
+  GVariantIter iter;
+  GVariant *element;
+
+  g_variant_iter_init (&iter, list);
+  while ((element = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      add_row (table, element);
+      g_variant_unref (element);
+    }
 }
 
 /**

@@ -15,6 +15,17 @@ JsonNode *agl_ctl_json_string_or_null (const char *text);
 void      agl_ctl_print_json        (JsonNode   *node,
                                      gboolean    pretty);
 
+/**
+ * AglCtlJsonFunc:
+ * @element: one element of a list the daemon sent, such as an a{sv}
+ *
+ * Returns: (transfer full): the JSON of @element
+ */
+typedef JsonNode *(*AglCtlJsonFunc) (GVariant *element);
+
+JsonNode *agl_ctl_json_array_from_list (GVariant       *list,
+                                        AglCtlJsonFunc  element_json);
+
 /* Reading the daemon's a{sv} dictionaries without trusting their types. */
 char     *agl_ctl_dup_string        (GVariant   *dict,
                                      const char *key);
@@ -42,6 +53,20 @@ AglCtlTable *agl_ctl_table_new     (guint        n_columns,
 void         agl_ctl_table_add_row (AglCtlTable *table,
                                     ...);
 guint        agl_ctl_table_get_n_rows (AglCtlTable *table);
+
+/**
+ * AglCtlRowFunc:
+ * @table: the table
+ * @element: one element of a list the daemon sent, such as an a{sv}
+ *
+ * Adds the row that shows @element.
+ */
+typedef void (*AglCtlRowFunc) (AglCtlTable *table,
+                               GVariant    *element);
+
+void         agl_ctl_table_add_rows (AglCtlTable   *table,
+                                     GVariant      *list,
+                                     AglCtlRowFunc  add_row);
 void         agl_ctl_table_print   (AglCtlTable *table);
 void         agl_ctl_table_free    (AglCtlTable *table);
 

@@ -249,77 +249,65 @@ check_proxy (AglDaemonClient *self,
   return FALSE;
 }
 
+/*
+ * GetState, ListAccounts, ListItems and ListOccurrences each answer with one
+ * variant, and the last two take the same arguments, so a call differs from
+ * another only by the generated functions that make and finish it.  The
+ * task's data is the DaemonMethod it runs.
+ */
+typedef void     (*RangeCallFunc)   (AglDaemon            *proxy,
+                                     const char           *from,
+                                     const char           *to,
+                                     const char           *account,
+                                     GDBusCallFlags        call_flags,
+                                     int                   timeout_msec,
+                                     GCancellable         *cancellable,
+                                     GAsyncReadyCallback   callback,
+                                     gpointer              user_data);
+typedef gboolean (*VariantFinishFunc) (AglDaemon          *proxy,
+                                       GVariant          **out_reply,
+                                       GAsyncResult       *result,
+                                       GError            **error);
+
+typedef struct
+{
+  /* NULL for the methods that take no arguments. */
+  RangeCallFunc      call_range;
+  VariantFinishFunc  finish;
+} DaemonMethod;
+
+static const DaemonMethod get_state_method = {
+  NULL, agl_daemon_call_get_state_finish
+};
+static const DaemonMethod list_accounts_method = {
+  NULL, agl_daemon_call_list_accounts_finish
+};
+static const DaemonMethod list_items_method = {
+  agl_daemon_call_list_items, agl_daemon_call_list_items_finish
+};
+static const DaemonMethod list_occurrences_method = {
+  agl_daemon_call_list_occurrences, agl_daemon_call_list_occurrences_finish
+};
+
 /* The daemon's messages are sentences for the user; the D-Bus error name
  * glued in front of them is not. */
 static void
-return_variant (GTask    *task,
-                gboolean  ok,
-                GVariant *value,
-                GError   *error)
+variant_reply_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  if (!ok)
+  g_autoptr(GTask) task = user_data;
+  const DaemonMethod *method = g_task_get_task_data (task);
+  GVariant *reply = NULL;
+  GError *error = NULL;
+
+  if (!method->finish (AGL_DAEMON (object), &reply, result, &error))
     {
       g_dbus_error_strip_remote_error (error);
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, value, (GDestroyNotify) g_variant_unref);
-}
-
-static void
-get_state_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GVariant *state = NULL;
-  GError *error = NULL;
-  gboolean ok;
-
-  ok = agl_daemon_call_get_state_finish (AGL_DAEMON (object), &state, result, &error);
-  return_variant (task, ok, state, error);
-}
-
-static void
-list_accounts_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GVariant *accounts = NULL;
-  GError *error = NULL;
-  gboolean ok;
-
-  ok = agl_daemon_call_list_accounts_finish (AGL_DAEMON (object), &accounts, result, &error);
-  return_variant (task, ok, accounts, error);
-}
-
-static void
-list_items_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GVariant *items = NULL;
-  GError *error = NULL;
-  gboolean ok;
-
-  ok = agl_daemon_call_list_items_finish (AGL_DAEMON (object), &items, result, &error);
-  return_variant (task, ok, items, error);
-}
-
-static void
-list_occurrences_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GVariant *occurrences = NULL;
-  GError *error = NULL;
-  gboolean ok;
-
-  ok = agl_daemon_call_list_occurrences_finish (AGL_DAEMON (object), &occurrences, result, &error);
-  return_variant (task, ok, occurrences, error);
+  g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
 }
 
 static void
@@ -351,6 +339,31 @@ format_instant (GDateTime *time)
   g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
 
   return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* Asks the daemon for @method's answer between @from and @to for all
+ * accounts; takes @task, which the answer returns. */
+static void
+call_in_range (AglDaemonClient    *self,
+               GTask              *task_in,
+               const DaemonMethod *method,
+               GDateTime          *from,
+               GDateTime          *to,
+               GCancellable       *cancellable)
+{
+  g_autoptr(GTask) task = task_in;
+  g_autofree char *from_text = NULL;
+  g_autofree char *to_text = NULL;
+
+  g_task_set_task_data (task, (gpointer) method, NULL);
+  if (!check_proxy (self, task))
+    return;
+
+  from_text = format_instant (from);
+  to_text = format_instant (to);
+  method->call_range (self->proxy, from_text, to_text, "",
+                      G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
+                      variant_reply_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -522,9 +535,10 @@ agl_daemon_client_get_state_async (AglDaemonClient     *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agl_daemon_client_get_state_async);
+  g_task_set_task_data (task, (gpointer) &get_state_method, NULL);
   if (check_proxy (self, task))
     agl_daemon_call_get_state (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-                               get_state_cb, g_steal_pointer (&task));
+                               variant_reply_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -565,9 +579,10 @@ agl_daemon_client_list_accounts_async (AglDaemonClient     *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agl_daemon_client_list_accounts_async);
+  g_task_set_task_data (task, (gpointer) &list_accounts_method, NULL);
   if (check_proxy (self, task))
     agl_daemon_call_list_accounts (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-                                   list_accounts_cb, g_steal_pointer (&task));
+                                   variant_reply_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -607,22 +622,13 @@ agl_daemon_client_list_items_async (AglDaemonClient     *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *from_text = NULL;
-  g_autofree char *to_text = NULL;
 
   g_return_if_fail (AGL_IS_DAEMON_CLIENT (self));
   g_return_if_fail (from != NULL && to != NULL);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agl_daemon_client_list_items_async);
-  if (!check_proxy (self, task))
-    return;
-
-  from_text = format_instant (from);
-  to_text = format_instant (to);
-  agl_daemon_call_list_items (self->proxy, from_text, to_text, "",
-                              G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-                              list_items_cb, g_steal_pointer (&task));
+  call_in_range (self, g_steal_pointer (&task), &list_items_method, from, to, cancellable);
 }
 
 /**
@@ -666,22 +672,13 @@ agl_daemon_client_list_occurrences_async (AglDaemonClient     *self,
                                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *from_text = NULL;
-  g_autofree char *to_text = NULL;
 
   g_return_if_fail (AGL_IS_DAEMON_CLIENT (self));
   g_return_if_fail (from != NULL && to != NULL);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agl_daemon_client_list_occurrences_async);
-  if (!check_proxy (self, task))
-    return;
-
-  from_text = format_instant (from);
-  to_text = format_instant (to);
-  agl_daemon_call_list_occurrences (self->proxy, from_text, to_text, "",
-                                    G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
-                                    list_occurrences_cb, g_steal_pointer (&task));
+  call_in_range (self, g_steal_pointer (&task), &list_occurrences_method, from, to, cancellable);
 }
 
 /**
