@@ -10,6 +10,8 @@
 #include "agl-dbus-generated.h"
 #include "agl-error.h"
 #include "agl-event.h"
+#include "agl-ews-autodiscover.h"
+#include "agl-ews-backend.h"
 #include "agl-occurrences.h"
 #include "agl-service.h"
 #include "agl-time.h"
@@ -657,6 +659,148 @@ handle_list_accounts_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* TestAccount: sign in and read the calendar folder, storing nothing */
+
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  AglAccount            *account;
+  AglEwsConnection      *connection;
+  AglRemote             *remote;
+} TestAccountOp;
+
+static void
+test_account_op_free (TestAccountOp *op)
+{
+  g_object_unref (op->self);
+  g_object_unref (op->invocation);
+  agl_account_free (op->account);
+  g_clear_object (&op->connection);
+  g_clear_object (&op->remote);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestAccountOp, test_account_op_free)
+
+static void
+test_account_done_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TestAccountOp) op = user_data;
+  g_autoptr(AglRemoteInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+
+  info = agl_remote_test_connection_finish (AGL_REMOTE (source), result, &error);
+  if (info == NULL)
+    {
+      g_message ("Testing account “%s” failed: %s", op->account->name, error->message);
+      return_error (op->invocation, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (info->url));
+  g_variant_builder_add (&builder, "{sv}", "server-version",
+                         g_variant_new_string (info->server_version));
+  g_variant_builder_add (&builder, "{sv}", "product", g_variant_new_string (info->product));
+  g_variant_builder_add (&builder, "{sv}", "mailbox", g_variant_new_string (info->mailbox));
+  g_variant_builder_add (&builder, "{sv}", "impersonation",
+                         g_variant_new_string (info->impersonation));
+  g_variant_builder_add (&builder, "{sv}", "calendar-folder",
+                         g_variant_new_string (info->calendar_folder));
+  agl_daemon_complete_test_account (op->self->skeleton, op->invocation,
+                                    g_variant_builder_end (&builder));
+}
+
+static void
+test_account_run (TestAccountOp *op)
+{
+  op->remote = agl_ews_backend_new (op->connection);
+  agl_remote_test_connection_async (op->remote, NULL, test_account_done_cb, op);
+}
+
+static void
+test_account_autodiscovered_cb (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(TestAccountOp) op = user_data;
+  g_autoptr(AglEwsAutodiscover) found = NULL;
+  g_autoptr(GError) error = NULL;
+
+  found = agl_ews_autodiscover_finish (op->connection, result, &error);
+  if (found == NULL)
+    {
+      return_error (op->invocation, error);
+      return;
+    }
+  agl_ews_connection_set_url (op->connection, found->ews_url);
+  test_account_run (g_steal_pointer (&op));
+}
+
+static void
+test_account_password_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(TestAccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  password = agl_secrets_lookup_finish (op->self->secrets, result, &error);
+  if (error != NULL)
+    {
+      return_error (op->invocation, error);
+      return;
+    }
+  if (password == NULL)
+    {
+      g_dbus_method_invocation_return_error (op->invocation, AGL_ERROR, AGL_ERROR_FAILED,
+                                             _("No password is stored for the account “%s”; set one with “agendalinectl account update %s --password-stdin”."),
+                                             op->account->name, op->account->name);
+      return;
+    }
+  op->connection = agl_ews_connection_new (op->account, password, &error);
+  /* The connection keeps its own copy; this one goes at once. */
+  explicit_bzero (password, strlen (password));
+  g_free (password);
+  if (op->connection == NULL)
+    {
+      return_error (op->invocation, error);
+      return;
+    }
+  if (op->account->url == NULL || *op->account->url == '\0')
+    {
+      agl_ews_autodiscover_async (op->connection, op->account->email, NULL, NULL,
+                                  test_account_autodiscovered_cb, g_steal_pointer (&op));
+      return;
+    }
+  test_account_run (g_steal_pointer (&op));
+}
+
+static gboolean
+handle_test_account_cb (AglDaemon             *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        AglService            *self)
+{
+  g_autoptr(AglAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  TestAccountOp *op;
+
+  account = agl_store_get_account (self->store, name, &error);
+  if (account == NULL)
+    return return_error (invocation, error);
+
+  op = g_new0 (TestAccountOp, 1);
+  op->self = g_object_ref (self);
+  op->invocation = g_object_ref (invocation);
+  op->account = g_steal_pointer (&account);
+  agl_secrets_lookup_async (self->secrets, name, NULL, test_account_password_cb, op);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* Agenda */
 
 static gboolean
@@ -1075,6 +1219,7 @@ agl_service_init (AglService *self)
   CONNECT ("handle-enable-account", handle_enable_account_cb);
   CONNECT ("handle-disable-account", handle_disable_account_cb);
   CONNECT ("handle-list-accounts", handle_list_accounts_cb);
+  CONNECT ("handle-test-account", handle_test_account_cb);
   CONNECT ("handle-list-items", handle_list_items_cb);
   CONNECT ("handle-list-occurrences", handle_list_occurrences_cb);
   CONNECT ("handle-get-item", handle_get_item_cb);

@@ -616,3 +616,93 @@ agl_ctl_account_disable (AglCtl *ctl,
 {
   return run_simple (ctl, argc, argv, SIMPLE_DISABLE);
 }
+
+/* The a{sv} of TestAccount as JSON: a fixed set of members. */
+static JsonNode *
+test_result_json (GVariant *result)
+{
+  JsonObject *object = json_object_new ();
+
+  add_string_member (object, "url", result, "url", FALSE);
+  add_string_member (object, "server_version", result, "server-version", FALSE);
+  add_string_member (object, "product", result, "product", FALSE);
+  add_string_member (object, "mailbox", result, "mailbox", FALSE);
+  add_string_member (object, "impersonation", result, "impersonation", FALSE);
+  add_string_member (object, "calendar_folder", result, "calendar-folder", FALSE);
+  return agl_ctl_json_take_object (object);
+}
+
+/**
+ * agl_ctl_account_test:
+ * @ctl: the run
+ * @argc: the argument count
+ * @argv: "test NAME [--json]"
+ *
+ * Connects with the account's settings and stored password and says what
+ * the server is, or in one line why it could not be reached.
+ *
+ * Returns: the exit status
+ */
+int
+agl_ctl_account_test (AglCtl *ctl,
+                      int     argc,
+                      char  **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *product = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *mailbox = NULL;
+  g_autofree char *impersonation = NULL;
+  AglDaemon *daemon;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print a JSON object"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = agl_ctl_option_context_new (ctl, _("NAME"),
+                                        _("Connect to the account NAME’s server and show its version, the EWS URL and the mailbox."),
+                                        _("Examples:\n"
+                                          "  agendalinectl account test work\n"
+                                          "  agendalinectl account test work --json | jq -r .server_version"),
+                                        entries);
+  if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
+    return AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_expect_arguments (ctl, argc, argv, 1, 1, _("Missing the account name")))
+    return AGL_CTL_EXIT_USAGE;
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    return agl_ctl_fail (ctl, error);
+  /* Autodiscover and the retries of a busy server can take a while. */
+  if (!agl_daemon_call_test_account_sync (daemon, argv[1], G_DBUS_CALL_FLAGS_NONE, 180 * 1000,
+                                          &result, NULL, &error))
+    return agl_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonNode) root = test_result_json (result);
+
+      agl_ctl_print_json (root, TRUE);
+      return AGL_CTL_EXIT_SUCCESS;
+    }
+
+  product = agl_ctl_dup_string (result, "product");
+  version = agl_ctl_dup_string (result, "server-version");
+  url = agl_ctl_dup_string (result, "url");
+  mailbox = agl_ctl_dup_string (result, "mailbox");
+  impersonation = agl_ctl_dup_string (result, "impersonation");
+  if (g_strcmp0 (impersonation, "not used") == 0)
+    /* TRANSLATORS: product, version, EWS URL, mailbox */
+    g_print (_("Connected to %s (v%s) at %s as %s; impersonation not used.\n"),
+             product, version, url, mailbox);
+  else if (g_strcmp0 (impersonation, "works") == 0)
+    g_print (_("Connected to %s (v%s) at %s as %s; impersonation works.\n"),
+             product, version, url, mailbox);
+  else
+    g_print (_("Connected to %s (v%s) at %s as %s; impersonation failed: %s\n"),
+             product, version, url, mailbox, impersonation);
+  return AGL_CTL_EXIT_SUCCESS;
+}

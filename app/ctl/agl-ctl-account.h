@@ -23,5 +23,8 @@ int agl_ctl_account_enable  (AglCtl *ctl,
 int agl_ctl_account_disable (AglCtl *ctl,
                              int     argc,
                              char  **argv);
+int agl_ctl_account_test    (AglCtl *ctl,
+                             int     argc,
+                             char  **argv);
 
 G_END_DECLS

@@ -39,6 +39,7 @@ static const Command commands[] = {
   { "account", "remove",  agl_ctl_account_remove,  N_("Remove an account and its appointments") },
   { "account", "enable",  agl_ctl_account_enable,  N_("Start syncing an account") },
   { "account", "disable", agl_ctl_account_disable, N_("Stop syncing an account") },
+  { "account", "test",    agl_ctl_account_test,    N_("Connect to an account’s server and show its version") },
   { "agenda",  "list",    agl_ctl_agenda_list,     N_("List appointments") },
   { "agenda",  "occurrences", agl_ctl_agenda_occurrences, N_("List every occurrence of the appointments in a range") },
   { "agenda",  "add",     agl_ctl_agenda_add,      N_("Add an appointment from iCalendar text") },
