@@ -41,9 +41,9 @@ windows_zones (void)
         {
           if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) "mapZone"))
             {
-              g_autofree char *other = agl_ews_xml_attr (n, "other");
-              g_autofree char *territory = agl_ews_xml_attr (n, "territory");
-              g_autofree char *type = agl_ews_xml_attr (n, "type");
+              g_autofree char *other = agl_ews_server_xml_attr (n, "other");
+              g_autofree char *territory = agl_ews_server_xml_attr (n, "territory");
+              g_autofree char *type = agl_ews_server_xml_attr (n, "type");
 
               if (g_strcmp0 (territory, "001") == 0 && other != NULL && type != NULL)
                 {
@@ -303,8 +303,8 @@ agl_ews_node_times (const xmlNode *node,
                     gint64        *start,
                     gint64        *end)
 {
-  g_autofree char *s = agl_ews_xml_child_text (node, AGL_EWS_NS_TYPES, "Start");
-  g_autofree char *e = agl_ews_xml_child_text (node, AGL_EWS_NS_TYPES, "End");
+  g_autofree char *s = agl_ews_server_xml_child_text (node, AGL_EWS_NS_TYPES, "Start");
+  g_autofree char *e = agl_ews_server_xml_child_text (node, AGL_EWS_NS_TYPES, "End");
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
 
   return parse_time (s, utc, start) && parse_time (e, utc, end);
@@ -324,7 +324,7 @@ zone_id_of (const xmlNode *node,
             const char    *context_zone)
 {
   xmlNode *tz = agl_ews_xml_child (node, AGL_EWS_NS_TYPES, element);
-  g_autofree char *id = agl_ews_xml_attr (tz, "Id");
+  g_autofree char *id = agl_ews_server_xml_attr (tz, "Id");
 
   if (id != NULL)
     return g_steal_pointer (&id);
@@ -352,7 +352,7 @@ normalize_time (xmlNode    *node,
                 gint64     *out,
                 GError    **error)
 {
-  g_autofree char *text = agl_ews_xml_child_text (node, AGL_EWS_NS_TYPES, element);
+  g_autofree char *text = agl_ews_server_xml_child_text (node, AGL_EWS_NS_TYPES, element);
   g_autoptr(GTimeZone) zone = NULL;
   g_autofree char *utc = NULL;
 
@@ -761,8 +761,8 @@ agl_ews_extended_matches (const xmlNode *property,
     return FALSE;
   for (const char * const *k = keys; *k != NULL; k++)
     {
-      g_autofree char *a = agl_ews_xml_attr (have, *k);
-      g_autofree char *b = agl_ews_xml_attr (uri, *k);
+      g_autofree char *a = agl_ews_server_xml_attr (have, *k);
+      g_autofree char *b = agl_ews_server_xml_attr (uri, *k);
 
       if (g_ascii_strcasecmp (a != NULL ? a : "", b != NULL ? b : "") != 0)
         return FALSE;
@@ -848,7 +848,7 @@ agl_ews_mailbox_apply_field (AglEwsMailbox *self,
         xmlAddChild (work, xmlDocCopyNode (g_ptr_array_index (values, 0), self->store, 1));
       else if (g_strcmp0 (field_name, "Body") == 0)
         {
-          g_autofree char *more = agl_ews_xml_text (g_ptr_array_index (values, 0));
+          g_autofree char *more = agl_ews_server_xml_text (g_ptr_array_index (values, 0));
 
           xmlNodeAddContent (existing, (const xmlChar *) more);
         }

@@ -138,7 +138,7 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
 
   name = (const char *) pattern->name;
   g_date_clear (&r->end_date, 1);
-  interval = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Interval");
+  interval = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Interval");
   r->interval = interval != NULL ? (guint) g_ascii_strtoull (interval, NULL, 10) : 1;
   r->first_day_of_week = G_DATE_SUNDAY;
 
@@ -146,8 +146,8 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
     r->pattern = PATTERN_DAILY;
   else if (strcmp (name, "WeeklyRecurrence") == 0)
     {
-      g_autofree char *days = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DaysOfWeek");
-      g_autofree char *first = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "FirstDayOfWeek");
+      g_autofree char *days = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DaysOfWeek");
+      g_autofree char *first = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "FirstDayOfWeek");
 
       r->pattern = PATTERN_WEEKLY;
       r->days = parse_days (days);
@@ -157,8 +157,8 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
   else if (strcmp (name, "AbsoluteMonthlyRecurrence") == 0 ||
            strcmp (name, "AbsoluteYearlyRecurrence") == 0)
     {
-      g_autofree char *dom = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DayOfMonth");
-      g_autofree char *month = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Month");
+      g_autofree char *dom = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DayOfMonth");
+      g_autofree char *month = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Month");
 
       r->pattern = name[8] == 'M' ? PATTERN_ABSOLUTE_MONTHLY : PATTERN_ABSOLUTE_YEARLY;
       r->day_of_month = dom != NULL ? atoi (dom) : 0;
@@ -173,9 +173,9 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
   else if (strcmp (name, "RelativeMonthlyRecurrence") == 0 ||
            strcmp (name, "RelativeYearlyRecurrence") == 0)
     {
-      g_autofree char *days = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DaysOfWeek");
-      g_autofree char *index = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DayOfWeekIndex");
-      g_autofree char *month = agl_ews_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Month");
+      g_autofree char *days = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DaysOfWeek");
+      g_autofree char *index = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "DayOfWeekIndex");
+      g_autofree char *month = agl_ews_server_xml_child_text (pattern, AGL_EWS_NS_TYPES, "Month");
 
       r->pattern = name[8] == 'M' ? PATTERN_RELATIVE_MONTHLY : PATTERN_RELATIVE_YEARLY;
       r->days = parse_days (days);
@@ -202,7 +202,7 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
       return NULL;
     }
 
-  start = agl_ews_xml_child_text (range, AGL_EWS_NS_TYPES, "StartDate");
+  start = agl_ews_server_xml_child_text (range, AGL_EWS_NS_TYPES, "StartDate");
   if (!parse_date (start, &r->start_date))
     {
       agl_ews_set_code_error (error, AGL_EWS_CODE_INVALID_RECURRENCE);
@@ -210,7 +210,7 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
     }
   if (strcmp ((const char *) range->name, "EndDateRecurrence") == 0)
     {
-      g_autofree char *end = agl_ews_xml_child_text (range, AGL_EWS_NS_TYPES, "EndDate");
+      g_autofree char *end = agl_ews_server_xml_child_text (range, AGL_EWS_NS_TYPES, "EndDate");
 
       if (!parse_date (end, &r->end_date) || g_date_compare (&r->end_date, &r->start_date) < 0)
         {
@@ -220,7 +220,7 @@ agl_ews_recurrence_parse (const xmlNode *recurrence,
     }
   else if (strcmp ((const char *) range->name, "NumberedRecurrence") == 0)
     {
-      g_autofree char *count = agl_ews_xml_child_text (range, AGL_EWS_NS_TYPES, "NumberOfOccurrences");
+      g_autofree char *count = agl_ews_server_xml_child_text (range, AGL_EWS_NS_TYPES, "NumberOfOccurrences");
 
       r->count = count != NULL ? (guint) g_ascii_strtoull (count, NULL, 10) : 0;
       if (r->count == 0)

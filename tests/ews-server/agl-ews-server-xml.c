@@ -47,7 +47,7 @@ agl_ews_xml_child (const xmlNode *parent,
 }
 
 char *
-agl_ews_xml_text (const xmlNode *node)
+agl_ews_server_xml_text (const xmlNode *node)
 {
   xmlChar *content;
   char *text;
@@ -61,16 +61,16 @@ agl_ews_xml_text (const xmlNode *node)
 }
 
 char *
-agl_ews_xml_child_text (const xmlNode *parent,
-                        const char    *ns,
-                        const char    *name)
+agl_ews_server_xml_child_text (const xmlNode *parent,
+                               const char    *ns,
+                               const char    *name)
 {
-  return agl_ews_xml_text (agl_ews_xml_child (parent, ns, name));
+  return agl_ews_server_xml_text (agl_ews_xml_child (parent, ns, name));
 }
 
 char *
-agl_ews_xml_attr (const xmlNode *node,
-                  const char    *name)
+agl_ews_server_xml_attr (const xmlNode *node,
+                         const char    *name)
 {
   xmlChar *value;
   char *copy;

@@ -21,12 +21,12 @@ xmlNode  *agl_ews_xml_child   (const xmlNode *parent,
                                const char    *name);
 xmlNode  *agl_ews_xml_first_element (const xmlNode *parent);
 xmlNode  *agl_ews_xml_next_element  (const xmlNode *node);
-char     *agl_ews_xml_text    (const xmlNode *node);
-char     *agl_ews_xml_child_text (const xmlNode *parent,
-                                  const char    *ns,
-                                  const char    *name);
-char     *agl_ews_xml_attr    (const xmlNode *node,
-                               const char    *name);
+char     *agl_ews_server_xml_text    (const xmlNode *node);
+char     *agl_ews_server_xml_child_text (const xmlNode *parent,
+                                         const char    *ns,
+                                         const char    *name);
+char     *agl_ews_server_xml_attr    (const xmlNode *node,
+                                      const char    *name);
 void      agl_ews_xml_escape  (GString       *out,
                                const char    *text);
 void      agl_ews_xml_write_node (GString       *out,

@@ -186,7 +186,7 @@ find_named_type (xmlNode    *schema_root,
 {
   for (xmlNode *n = agl_ews_xml_first_element (schema_root); n != NULL; n = agl_ews_xml_next_element (n))
     {
-      g_autofree char *attr = agl_ews_xml_attr (n, "name");
+      g_autofree char *attr = agl_ews_server_xml_attr (n, "name");
 
       if (xmlStrEqual (n->name, (const xmlChar *) kind) && g_strcmp0 (attr, name) == 0)
         return n;
@@ -202,7 +202,7 @@ collect_sequence (xmlNode   *node,
     {
       if (xmlStrEqual (n->name, (const xmlChar *) "element"))
         {
-          char *name = agl_ews_xml_attr (n, "name");
+          char *name = agl_ews_server_xml_attr (n, "name");
 
           if (name != NULL)
             g_ptr_array_add (names, name);
@@ -237,7 +237,7 @@ load_schema_facts (AglEwsServer *self,
   for (xmlNode *r = agl_ews_xml_first_element (t); r != NULL; r = agl_ews_xml_next_element (r))
     for (xmlNode *e = agl_ews_xml_first_element (r); e != NULL; e = agl_ews_xml_next_element (e))
       {
-        char *value = agl_ews_xml_attr (e, "value");
+        char *value = agl_ews_server_xml_attr (e, "value");
 
         if (value != NULL)
           g_ptr_array_add (self->versions, value);
@@ -713,14 +713,14 @@ parse_shape (const xmlNode *shape_node,
 {
   xmlNode *additional = agl_ews_xml_child (shape_node, AGL_EWS_NS_TYPES, "AdditionalProperties");
 
-  shape->base = agl_ews_xml_child_text (shape_node, AGL_EWS_NS_TYPES, "BaseShape");
+  shape->base = agl_ews_server_xml_child_text (shape_node, AGL_EWS_NS_TYPES, "BaseShape");
   if (shape->base == NULL)
     shape->base = g_strdup ("IdOnly");
   shape->fields = g_ptr_array_new_with_free_func (g_free);
   shape->extended = g_ptr_array_new ();
   for (xmlNode *n = agl_ews_xml_first_element (additional); n != NULL; n = agl_ews_xml_next_element (n))
     {
-      g_autofree char *uri = agl_ews_xml_attr (n, "FieldURI");
+      g_autofree char *uri = agl_ews_server_xml_attr (n, "FieldURI");
 
       if (agl_ews_xml_is (n, AGL_EWS_NS_TYPES, "ExtendedFieldURI"))
         g_ptr_array_add (shape->extended, n);
@@ -832,12 +832,12 @@ static gboolean
 folder_is_calendar (Request       *req,
                     const xmlNode *folder)
 {
-  g_autofree char *id = agl_ews_xml_attr (folder, "Id");
+  g_autofree char *id = agl_ews_server_xml_attr (folder, "Id");
 
   if (agl_ews_xml_is (folder, AGL_EWS_NS_TYPES, "DistinguishedFolderId"))
     {
       xmlNode *mbx = agl_ews_xml_child (folder, AGL_EWS_NS_TYPES, "Mailbox");
-      g_autofree char *address = agl_ews_xml_child_text (mbx, AGL_EWS_NS_TYPES, "EmailAddress");
+      g_autofree char *address = agl_ews_server_xml_child_text (mbx, AGL_EWS_NS_TYPES, "EmailAddress");
 
       if (address != NULL && g_ascii_strcasecmp (address, req->mailbox->address) != 0)
         return FALSE;
@@ -853,7 +853,7 @@ op_get_folder (Request *req)
 {
   xmlNode *ids = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "FolderIds");
   xmlNode *shape_node = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "FolderShape");
-  g_autofree char *base = agl_ews_xml_child_text (shape_node, AGL_EWS_NS_TYPES, "BaseShape");
+  g_autofree char *base = agl_ews_server_xml_child_text (shape_node, AGL_EWS_NS_TYPES, "BaseShape");
   GString *out = begin_response (req->server, "GetFolder", TRUE);
 
   for (xmlNode *f = agl_ews_xml_first_element (ids); f != NULL; f = agl_ews_xml_next_element (f))
@@ -882,8 +882,8 @@ static GString *
 op_sync_folder_items (Request *req)
 {
   xmlNode *folder = agl_ews_xml_first_element (agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "SyncFolderId"));
-  g_autofree char *state = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SyncState");
-  g_autofree char *max_text = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "MaxChangesReturned");
+  g_autofree char *state = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SyncState");
+  g_autofree char *max_text = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "MaxChangesReturned");
   g_auto(Shape) shape = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) changes = NULL;
@@ -901,7 +901,7 @@ op_sync_folder_items (Request *req)
     }
   for (xmlNode *n = agl_ews_xml_first_element (agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "Ignore"));
        n != NULL; n = agl_ews_xml_next_element (n))
-    g_hash_table_add (ignore, agl_ews_xml_attr (n, "Id"));
+    g_hash_table_add (ignore, agl_ews_server_xml_attr (n, "Id"));
   changes = agl_ews_mailbox_sync (req->mailbox, state, ignore,
                                   (guint) g_ascii_strtoull (max_text, NULL, 10),
                                   &new_state, &last, &error);
@@ -956,12 +956,12 @@ resolve_item_id (Request       *req,
 {
   *occurrence = 0;
   if (change_key != NULL)
-    *change_key = agl_ews_xml_attr (id_node, "ChangeKey");
+    *change_key = agl_ews_server_xml_attr (id_node, "ChangeKey");
 
   if (agl_ews_xml_is (id_node, AGL_EWS_NS_TYPES, "OccurrenceItemId"))
     {
-      g_autofree char *master_id = agl_ews_xml_attr (id_node, "RecurringMasterId");
-      g_autofree char *index = agl_ews_xml_attr (id_node, "InstanceIndex");
+      g_autofree char *master_id = agl_ews_server_xml_attr (id_node, "RecurringMasterId");
+      g_autofree char *index = agl_ews_server_xml_attr (id_node, "InstanceIndex");
       AglEwsItem *master = agl_ews_mailbox_lookup (req->mailbox, master_id, error);
 
       if (master == NULL ||
@@ -973,7 +973,7 @@ resolve_item_id (Request       *req,
     }
   if (agl_ews_xml_is (id_node, AGL_EWS_NS_TYPES, "RecurringMasterItemId"))
     {
-      g_autofree char *occurrence_id = agl_ews_xml_attr (id_node, "OccurrenceId");
+      g_autofree char *occurrence_id = agl_ews_server_xml_attr (id_node, "OccurrenceId");
       gint64 ignored;
       AglEwsItem *item = agl_ews_mailbox_lookup_any (req->mailbox, occurrence_id, &ignored, error);
 
@@ -985,7 +985,7 @@ resolve_item_id (Request       *req,
       return item;
     }
   {
-    g_autofree char *id = agl_ews_xml_attr (id_node, "Id");
+    g_autofree char *id = agl_ews_server_xml_attr (id_node, "Id");
 
     return agl_ews_mailbox_lookup_any (req->mailbox, id, occurrence, error);
   }
@@ -1027,7 +1027,7 @@ op_create_item (Request *req)
 {
   xmlNode *folder = agl_ews_xml_first_element (agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "SavedItemFolderId"));
   xmlNode *items = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "Items");
-  g_autofree char *invitations = agl_ews_xml_attr (req->op, "SendMeetingInvitations");
+  g_autofree char *invitations = agl_ews_server_xml_attr (req->op, "SendMeetingInvitations");
   GString *out = begin_response (req->server, "CreateItem", TRUE);
 
   for (xmlNode *n = agl_ews_xml_first_element (items); n != NULL; n = agl_ews_xml_next_element (n))
@@ -1076,7 +1076,7 @@ apply_updates (Request       *req,
     {
       xmlNode *path = agl_ews_xml_first_element (u);
       xmlNode *value = path != NULL ? agl_ews_xml_next_element (path) : NULL;
-      g_autofree char *uri = agl_ews_xml_attr (path, "FieldURI");
+      g_autofree char *uri = agl_ews_server_xml_attr (path, "FieldURI");
       const char *field = uri != NULL && strchr (uri, ':') != NULL ? strchr (uri, ':') + 1 : NULL;
       gboolean extended = agl_ews_xml_is (path, AGL_EWS_NS_TYPES, "ExtendedFieldURI");
 
@@ -1096,8 +1096,8 @@ static GString *
 op_update_item (Request *req)
 {
   xmlNode *changes = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "ItemChanges");
-  g_autofree char *resolution = agl_ews_xml_attr (req->op, "ConflictResolution");
-  g_autofree char *invitations = agl_ews_xml_attr (req->op, "SendMeetingInvitationsOrCancellations");
+  g_autofree char *resolution = agl_ews_server_xml_attr (req->op, "ConflictResolution");
+  g_autofree char *invitations = agl_ews_server_xml_attr (req->op, "SendMeetingInvitationsOrCancellations");
   GString *out = begin_response (req->server, "UpdateItem", TRUE);
 
   for (xmlNode *c = agl_ews_xml_first_element (changes); c != NULL; c = agl_ews_xml_next_element (c))
@@ -1183,7 +1183,7 @@ static GString *
 op_delete_item (Request *req)
 {
   xmlNode *ids = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "ItemIds");
-  g_autofree char *cancellations = agl_ews_xml_attr (req->op, "SendMeetingCancellations");
+  g_autofree char *cancellations = agl_ews_server_xml_attr (req->op, "SendMeetingCancellations");
   GString *out = begin_response (req->server, "DeleteItem", TRUE);
 
   for (xmlNode *n = agl_ews_xml_first_element (ids); n != NULL; n = agl_ews_xml_next_element (n))
@@ -1236,9 +1236,9 @@ op_find_item (Request *req)
 {
   xmlNode *view = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "CalendarView");
   xmlNode *folders = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "ParentFolderIds");
-  g_autofree char *start_text = agl_ews_xml_attr (view, "StartDate");
-  g_autofree char *end_text = agl_ews_xml_attr (view, "EndDate");
-  g_autofree char *max_text = agl_ews_xml_attr (view, "MaxEntriesReturned");
+  g_autofree char *start_text = agl_ews_server_xml_attr (view, "StartDate");
+  g_autofree char *end_text = agl_ews_server_xml_attr (view, "EndDate");
+  g_autofree char *max_text = agl_ews_server_xml_attr (view, "MaxEntriesReturned");
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
   g_autoptr(GDateTime) from = NULL;
   g_autoptr(GDateTime) to = NULL;
@@ -1340,7 +1340,7 @@ static GString *
 op_get_user_oof_settings (Request *req)
 {
   xmlNode *mbx = agl_ews_xml_child (req->op, AGL_EWS_NS_TYPES, "Mailbox");
-  g_autofree char *address = agl_ews_xml_child_text (mbx, AGL_EWS_NS_TYPES, "Address");
+  g_autofree char *address = agl_ews_server_xml_child_text (mbx, AGL_EWS_NS_TYPES, "Address");
   AglEwsMailbox *target = agl_ews_server_get_mailbox (req->server, address);
   GString *out = g_string_new ("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
   g_autofree char *start = NULL;
@@ -1383,7 +1383,7 @@ op_get_user_oof_settings (Request *req)
 static GString *
 op_resolve_names (Request *req)
 {
-  g_autofree char *entry = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "UnresolvedEntry");
+  g_autofree char *entry = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "UnresolvedEntry");
   g_autoptr(GPtrArray) found = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
@@ -1687,8 +1687,8 @@ op_subscribe (Request *req)
   xmlNode *request = agl_ews_xml_first_element (req->op);
   xmlNode *folders = agl_ews_xml_child (request, AGL_EWS_NS_TYPES, "FolderIds");
   xmlNode *types = agl_ews_xml_child (request, AGL_EWS_NS_TYPES, "EventTypes");
-  g_autofree char *timeout = agl_ews_xml_child_text (request, AGL_EWS_NS_TYPES, "Timeout");
-  g_autofree char *all = agl_ews_xml_attr (request, "SubscribeToAllFolders");
+  g_autofree char *timeout = agl_ews_server_xml_child_text (request, AGL_EWS_NS_TYPES, "Timeout");
+  g_autofree char *all = agl_ews_server_xml_attr (request, "SubscribeToAllFolders");
   GString *out = begin_response (req->server, "Subscribe", TRUE);
   Subscription *s;
 
@@ -1712,7 +1712,7 @@ op_subscribe (Request *req)
   s->last_poll = g_get_monotonic_time ();
   for (xmlNode *t = agl_ews_xml_first_element (types); t != NULL; t = agl_ews_xml_next_element (t))
     {
-      g_autofree char *type = agl_ews_xml_text (t);
+      g_autofree char *type = agl_ews_server_xml_text (t);
 
       s->created |= g_strcmp0 (type, "CreatedEvent") == 0;
       s->modified |= g_strcmp0 (type, "ModifiedEvent") == 0;
@@ -1755,8 +1755,8 @@ lookup_subscription (Request    *req,
 static GString *
 op_get_events (Request *req)
 {
-  g_autofree char *id = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SubscriptionId");
-  g_autofree char *watermark = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "Watermark");
+  g_autofree char *id = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SubscriptionId");
+  g_autofree char *watermark = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "Watermark");
   GString *out = begin_response (req->server, "GetEvents", TRUE);
   AglEwsCode code;
   Subscription *s = lookup_subscription (req, id, &code);
@@ -1814,7 +1814,7 @@ op_get_events (Request *req)
 static GString *
 op_unsubscribe (Request *req)
 {
-  g_autofree char *id = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SubscriptionId");
+  g_autofree char *id = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "SubscriptionId");
   GString *out = begin_response (req->server, "Unsubscribe", TRUE);
   AglEwsCode code;
 
@@ -1835,13 +1835,13 @@ static GString *
 op_get_streaming_events (Request *req)
 {
   xmlNode *ids = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "SubscriptionIds");
-  g_autofree char *timeout = agl_ews_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "ConnectionTimeout");
+  g_autofree char *timeout = agl_ews_server_xml_child_text (req->op, AGL_EWS_NS_MESSAGES, "ConnectionTimeout");
   g_autoptr(GPtrArray) subs = g_ptr_array_new ();
   Stream *stream;
 
   for (xmlNode *n = agl_ews_xml_first_element (ids); n != NULL; n = agl_ews_xml_next_element (n))
     {
-      g_autofree char *id = agl_ews_xml_text (n);
+      g_autofree char *id = agl_ews_server_xml_text (n);
       AglEwsCode code;
       Subscription *s = lookup_subscription (req, id, &code);
 
@@ -2007,7 +2007,7 @@ process_ews (AglEwsServer      *self,
 
   header = agl_ews_xml_child (root, AGL_EWS_NS_SOAP, "Header");
   version_node = agl_ews_xml_child (header, AGL_EWS_NS_TYPES, "RequestServerVersion");
-  version = agl_ews_xml_attr (version_node, "Version");
+  version = agl_ews_server_xml_attr (version_node, "Version");
   if (version != NULL && version_index (self, version) > version_index (self, self->version))
     {
       respond_fault (msg, AGL_EWS_CODE_INVALID_SERVER_VERSION, NULL, 0, 0, 0);
@@ -2020,7 +2020,7 @@ process_ews (AglEwsServer      *self,
     {
       xmlNode *sid = agl_ews_xml_child (impersonation, AGL_EWS_NS_TYPES, "ConnectingSID");
       xmlNode *id = agl_ews_xml_first_element (sid);
-      g_autofree char *address = agl_ews_xml_text (id);
+      g_autofree char *address = agl_ews_server_xml_text (id);
       AglEwsMailbox *target = NULL;
 
       if (id != NULL && !xmlStrEqual (id->name, (const xmlChar *) "SID"))
@@ -2042,7 +2042,7 @@ process_ews (AglEwsServer      *self,
 
   tz = agl_ews_xml_child (agl_ews_xml_child (header, AGL_EWS_NS_TYPES, "TimeZoneContext"),
                           AGL_EWS_NS_TYPES, "TimeZoneDefinition");
-  req.context_zone = agl_ews_xml_attr (tz, "Id");
+  req.context_zone = agl_ews_server_xml_attr (tz, "Id");
 
   if (g_strcmp0 (soup_message_headers_get_one (headers, "X-PreferServerAffinity"), "true") == 0)
     soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
@@ -2185,8 +2185,8 @@ handle_autodiscover (AglEwsServer      *self,
   if (g_bytes_get_size (body) < MAX_REQUEST_BYTES)
     doc = xmlReadMemory (g_bytes_get_data (body, NULL), (int) g_bytes_get_size (body), "autodiscover.xml",
                          NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  address = agl_ews_xml_text (find_descendant (doc != NULL ? xmlDocGetRootElement (doc) : NULL,
-                                                "EMailAddress"));
+  address = agl_ews_server_xml_text (find_descendant (doc != NULL ? xmlDocGetRootElement (doc) : NULL,
+                                                       "EMailAddress"));
 
   mailbox = agl_ews_server_get_mailbox (self, address);
   out = g_string_new ("<?xml version=\"1.0\" encoding=\"utf-8\"?>"
