@@ -216,6 +216,7 @@ sync_folder_items_async (AglRemote           *remote,
 
 static AglRemoteItem *
 map_item (AglEwsItemResult *ews,
+          GPtrArray        *occurrences,
           AglWindowsZones  *zones,
           const GError     *zones_error)
 {
@@ -242,12 +243,104 @@ map_item (AglEwsItemResult *ews,
                            _("The server returned no item."));
       return item;
     }
-  vcalendar = agl_ews_calendar_item_to_vcalendar (root, NULL, 0, zones, &item->error);
+  vcalendar = agl_ews_calendar_item_to_vcalendar (root, (xmlNode * const *) occurrences->pdata,
+                                                  occurrences->len, zones, &item->error);
   if (vcalendar != NULL)
     item->ical = g_strdup (icalcomponent_as_ical_string (vcalendar));
   item->local_identity = agl_ews_calendar_item_get_local_identity (root, AGL_EWS_PROPERTY_SET_ID,
                                                                    AGL_EWS_PROPERTY_LOCAL_ID);
   return item;
+}
+
+typedef struct {
+  GStrv      ids;          /* as requested */
+  GPtrArray *masters;      /* AglEwsItemResult, in request order */
+  GPtrArray *occurrences;  /* AglEwsItemResult of their modified occurrences */
+} GetItemsData;
+
+static void
+get_items_data_free (GetItemsData *data)
+{
+  g_strfreev (data->ids);
+  g_clear_pointer (&data->masters, g_ptr_array_unref);
+  g_clear_pointer (&data->occurrences, g_ptr_array_unref);
+  g_free (data);
+}
+
+/* The ItemIds of the modified occurrences of the series read: a master
+ * lists only their ItemId, Start, End and OriginalStart, so their own
+ * subject, location, body … need a GetItem of their own. */
+static GPtrArray *
+collect_occurrence_ids (GPtrArray *masters)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < masters->len; i++)
+    {
+      AglEwsItemResult *ews = g_ptr_array_index (masters, i);
+      xmlNode *root = ews->item != NULL ? xmlDocGetRootElement (ews->item) : NULL;
+      xmlNode *modified = agl_ews_xml_first_child (root, AGL_EWS_NS_TYPES, "ModifiedOccurrences");
+
+      for (xmlNode *o = agl_ews_xml_first_child (modified, AGL_EWS_NS_TYPES, "Occurrence");
+           o != NULL; o = agl_ews_xml_next_sibling (o, AGL_EWS_NS_TYPES, "Occurrence"))
+        {
+          char *id = agl_ews_xml_attr (agl_ews_xml_first_child (o, AGL_EWS_NS_TYPES, "ItemId"), "Id");
+
+          if (id != NULL)
+            g_ptr_array_add (ids, id);
+        }
+    }
+  return ids;
+}
+
+static void
+return_items (GTask *task)
+{
+  GetItemsData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) occurrences = g_ptr_array_new ();
+  g_autoptr(GError) zones_error = NULL;
+  AglWindowsZones *zones;
+
+  for (guint i = 0; data->occurrences != NULL && i < data->occurrences->len; i++)
+    {
+      AglEwsItemResult *ews = g_ptr_array_index (data->occurrences, i);
+
+      if (ews->error == NULL && ews->item != NULL)
+        g_ptr_array_add (occurrences, xmlDocGetRootElement (ews->item));
+    }
+  zones = agl_windows_zones_get_default (&zones_error);
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_remote_item_free);
+  for (guint i = 0; i < data->masters->len; i++)
+    {
+      AglRemoteItem *item = map_item (g_ptr_array_index (data->masters, i), occurrences, zones,
+                                      zones_error);
+
+      /* A failed item's response message has no ItemId (ErrorItemNotFound
+       * carries no item): the caller still needs to know which one failed. */
+      if (item->id == NULL && data->ids != NULL && i < g_strv_length (data->ids))
+        item->id = g_strdup (data->ids[i]);
+      g_ptr_array_add (items, item);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&items), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+get_occurrences_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GetItemsData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->occurrences = agl_ews_items_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (data->occurrences == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  return_items (task);
 }
 
 static void
@@ -256,23 +349,33 @@ get_items_cb (GObject      *source,
               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  AglWindowsZones *zones;
-  g_autoptr(GError) zones_error = NULL;
+  GetItemsData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) occurrence_ids = NULL;
+  g_autofree AglEwsItemIdRef *refs = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
-  results = agl_ews_items_finish (AGL_EWS_CONNECTION (source), result, &error);
-  if (results == NULL)
+  data->masters = agl_ews_items_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (data->masters == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  zones = agl_windows_zones_get_default (&zones_error);
-  items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_remote_item_free);
-  for (guint i = 0; i < results->len; i++)
-    g_ptr_array_add (items, map_item (g_ptr_array_index (results, i), zones, zones_error));
-  g_task_return_pointer (task, g_steal_pointer (&items), (GDestroyNotify) g_ptr_array_unref);
+  occurrence_ids = collect_occurrence_ids (data->masters);
+  if (occurrence_ids->len == 0)
+    {
+      return_items (task);
+      return;
+    }
+  refs = g_new0 (AglEwsItemIdRef, occurrence_ids->len);
+  for (guint i = 0; i < occurrence_ids->len; i++)
+    {
+      refs[i].kind = AGL_EWS_ITEM_ID;
+      refs[i].id = g_ptr_array_index (occurrence_ids, i);
+    }
+  cancellable = g_task_get_cancellable (task);
+  agl_ews_get_items_async (AGL_EWS_CONNECTION (source), refs, occurrence_ids->len, cancellable,
+                           get_occurrences_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -285,14 +388,17 @@ get_items_async (AglRemote           *remote,
   AglEwsBackend *self = AGL_EWS_BACKEND (remote);
   guint n_ids = ids != NULL ? g_strv_length ((char **) ids) : 0;
   g_autofree AglEwsItemIdRef *refs = g_new0 (AglEwsItemIdRef, MAX (n_ids, 1));
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GetItemsData *data = g_new0 (GetItemsData, 1);
 
   for (guint i = 0; i < n_ids; i++)
     {
       refs[i].kind = AGL_EWS_ITEM_ID;
       refs[i].id = ids[i];
     }
-  agl_ews_get_items_async (self->connection, refs, n_ids, cancellable, get_items_cb,
-                           g_task_new (self, cancellable, callback, user_data));
+  data->ids = g_strdupv ((char **) ids);
+  g_task_set_task_data (task, data, (GDestroyNotify) get_items_data_free);
+  agl_ews_get_items_async (self->connection, refs, n_ids, cancellable, get_items_cb, task);
 }
 
 /* create_item and update_item: the request is written here, since the

@@ -579,6 +579,19 @@ handle_document (GTask  *task,
           retry_or_fail (task, g_steal_pointer (&error), back_off_ms, FALSE);
           return;
         }
+      /* An error page that happens to be well-formed XML (IIS's and
+       * ASP.NET's often are) is the web server's failure all the same. */
+      if (soup_message_get_status (data->message) != SOUP_STATUS_OK &&
+          g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_INVALID_RESPONSE))
+        {
+          GError *status_error = g_error_new (AGL_EWS_ERROR, AGL_EWS_ERROR_HTTP_STATUS,
+                                              _("The server answered HTTP %u %s."),
+                                              soup_message_get_status (data->message),
+                                              soup_message_get_reason_phrase (data->message));
+
+          retry_or_fail (task, status_error, -1, TRUE);
+          return;
+        }
       g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
