@@ -172,6 +172,8 @@ agl_account_copy (const AglAccount *account)
   copy->domain = g_strdup (account->domain);
   copy->server_version = g_strdup (account->server_version);
   copy->ca_file = g_strdup (account->ca_file);
+  copy->detected_server_version = g_strdup (account->detected_server_version);
+  copy->server_build = g_strdup (account->server_build);
   return copy;
 }
 
@@ -188,6 +190,8 @@ agl_account_free (AglAccount *account)
   g_free (account->domain);
   g_free (account->server_version);
   g_free (account->ca_file);
+  g_free (account->detected_server_version);
+  g_free (account->server_build);
   g_free (account);
 }
 

@@ -17,11 +17,19 @@ G_BEGIN_DECLS
  * @domain: the Windows domain for NTLM, or %NULL
  * @server_version: "auto" or an EWS RequestServerVersion
  * @ca_file: a PEM file of extra trusted CAs, or %NULL
+ * @impersonate: sign in as @user (a service account) and act on the
+ *   mailbox @email through ExchangeImpersonation
  * @enabled: whether the account syncs
  * @created: when the account was added, Unix time (seconds)
+ * @detected_server_version: the RequestServerVersion the server was found
+ *   to speak when @server_version is "auto", or %NULL until it is known;
+ *   learnt from the server, never set by the user
+ * @server_build: the server's build, e.g. "15.1.2507.39", or %NULL until
+ *   known; learnt like @detected_server_version
  *
- * One Exchange account's settings.  The password is not here: it lives in
- * the Secret Service (see agl-secrets.h).
+ * One Exchange account's settings, and what was learnt about its server.
+ * The password is not here: it lives in the Secret Service (see
+ * agl-secrets.h).
  */
 typedef struct {
   gint64    id;
@@ -34,8 +42,11 @@ typedef struct {
   char     *domain;
   char     *server_version;
   char     *ca_file;
+  gboolean  impersonate;
   gboolean  enabled;
   gint64    created;
+  char     *detected_server_version;
+  char     *server_build;
 } AglAccount;
 
 AglAccount *agl_account_new  (void);

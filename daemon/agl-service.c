@@ -12,6 +12,7 @@
 #include "agl-event.h"
 #include "agl-ews-autodiscover.h"
 #include "agl-ews-backend.h"
+#include "agl-ews-error.h"
 #include "agl-occurrences.h"
 #include "agl-service.h"
 #include "agl-time.h"
@@ -121,6 +122,11 @@ account_to_variant (const AglAccount *account,
   g_variant_builder_add (&builder, "{sv}", "domain", g_variant_new_string (account->domain ? account->domain : ""));
   g_variant_builder_add (&builder, "{sv}", "server-version", g_variant_new_string (account->server_version));
   g_variant_builder_add (&builder, "{sv}", "ca-file", g_variant_new_string (account->ca_file ? account->ca_file : ""));
+  g_variant_builder_add (&builder, "{sv}", "impersonate", g_variant_new_boolean (account->impersonate));
+  g_variant_builder_add (&builder, "{sv}", "detected-server-version",
+                         g_variant_new_string (account->detected_server_version ? account->detected_server_version : ""));
+  g_variant_builder_add (&builder, "{sv}", "server-build",
+                         g_variant_new_string (account->server_build ? account->server_build : ""));
   g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (account->enabled));
   g_variant_builder_add (&builder, "{sv}", "has-password", g_variant_new_boolean (has_password));
   g_variant_builder_add (&builder, "{sv}", "created", g_variant_new_string (created_text ? created_text : ""));
@@ -203,6 +209,7 @@ apply_settings (AglAccount *account,
   };
   g_autoptr(GVariant) url = NULL;
   g_autoptr(GVariant) autodiscover = NULL;
+  g_autoptr(GVariant) impersonate = NULL;
   g_autoptr(GVariant) value = NULL;
   GVariantIter iter;
   const char *key;
@@ -212,7 +219,8 @@ apply_settings (AglAccount *account,
   g_variant_iter_init (&iter, settings);
   while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
     {
-      if (!g_strv_contains (string_keys, key) && g_strcmp0 (key, "autodiscover") != 0)
+      if (!g_strv_contains (string_keys, key) && g_strcmp0 (key, "autodiscover") != 0 &&
+          g_strcmp0 (key, "impersonate") != 0)
         {
           g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
                        _("“%s” is not an account setting."), key);
@@ -226,7 +234,8 @@ apply_settings (AglAccount *account,
     else
       g_clear_pointer (&value, g_variant_unref);
   if (!lookup_setting (settings, "autodiscover", G_VARIANT_TYPE_BOOLEAN, &autodiscover, error) ||
-      !lookup_setting (settings, "url", G_VARIANT_TYPE_STRING, &url, error))
+      !lookup_setting (settings, "url", G_VARIANT_TYPE_STRING, &url, error) ||
+      !lookup_setting (settings, "impersonate", G_VARIANT_TYPE_BOOLEAN, &impersonate, error))
     return FALSE;
 
 #define TAKE_STRING(name, field)                                              \
@@ -262,6 +271,9 @@ apply_settings (AglAccount *account,
       if (account->autodiscover && url == NULL)
         g_clear_pointer (&account->url, g_free);
     }
+
+  if (impersonate != NULL)
+    account->impersonate = g_variant_get_boolean (impersonate);
 
   if (g_variant_lookup (settings, "password", "s", password) && strlen (*password) > 4096)
     {
@@ -682,6 +694,25 @@ test_account_op_free (TestAccountOp *op)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestAccountOp, test_account_op_free)
 
+/* Stores what the test learnt about the server on the account, for the
+ * next connection and for clients to show.  A failure to store it does not
+ * fail the test: the connection worked, and the next one learns again. */
+static void
+remember_server (TestAccountOp *op,
+                 const char    *server_version,
+                 const char    *server_build)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean auto_version = g_strcmp0 (op->account->server_version, "auto") == 0;
+
+  /* A version chosen by the user is not learnt; only the build is. */
+  if (!agl_store_set_account_server (op->self->store, op->account,
+                                     auto_version ? server_version : NULL, server_build,
+                                     &error))
+    g_warning ("Could not remember the server of account “%s”: %s",
+               op->account->name, error->message);
+}
+
 static void
 test_account_done_cb (GObject      *source,
                       GAsyncResult *result,
@@ -696,9 +727,17 @@ test_account_done_cb (GObject      *source,
   if (info == NULL)
     {
       g_message ("Testing account “%s” failed: %s", op->account->name, error->message);
+      /* A remembered version the server no longer speaks (it was
+       * downgraded, or another server took over the URL) would fail every
+       * time: forget it, so that the next attempt learns afresh. */
+      if (g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_INVALID_SERVER_VERSION) &&
+          op->account->detected_server_version != NULL)
+        remember_server (op, NULL, NULL);
       return_error (op->invocation, error);
       return;
     }
+  remember_server (op, agl_ews_connection_get_server_version (op->connection),
+                   agl_ews_connection_get_server_build (op->connection));
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (info->url));
   g_variant_builder_add (&builder, "{sv}", "server-version",

@@ -18,7 +18,9 @@
  *
  * Every step runs in one transaction with the user_version bump, so a crash
  * or a failure leaves the database at the previous version, never half way.
- * Steps only add tables and indexes; one that has to rebuild a table must
+ * Steps only add tables, indexes and columns (ALTER TABLE ... ADD COLUMN
+ * with a default, which SQLite does without rewriting the table); one that
+ * has to rebuild a table must
  * switch foreign keys off around it (see "Making Other Kinds Of Table Schema
  * Changes" in the SQLite documentation), which cannot happen inside the
  * transaction and so needs its own code here.
@@ -158,6 +160,22 @@ static const char schema_v3[] =
   ");\n"
   "CREATE INDEX conflicts_account ON conflicts (account_id, item_uid);\n";
 
+/* Version 4: impersonation, and what an "auto" account learnt about its
+ * server. */
+static const char schema_v4[] =
+  /* Sign in as the account's user (a service account) and act on the
+   * mailbox "email" through ExchangeImpersonation.  Off for every account
+   * that existed before: they sign in as their own mailbox. */
+  "ALTER TABLE accounts ADD COLUMN\n"
+  "  impersonate INTEGER NOT NULL DEFAULT 0 CHECK (impersonate IN (0, 1));\n"
+  /* The RequestServerVersion the server was found to speak, and its build
+   * ("15.1.2507.39"), so that the next connection of an "auto" account asks
+   * for that version at once instead of starting from the oldest.  NULL
+   * until known.  They belong to one server: changing the account's URL or
+   * user clears them (agl-store.c). */
+  "ALTER TABLE accounts ADD COLUMN detected_server_version TEXT;\n"
+  "ALTER TABLE accounts ADD COLUMN server_build TEXT;\n";
+
 typedef struct {
   int         version;
   const char *sql;
@@ -168,6 +186,7 @@ static const SchemaStep steps[] = {
   { 1, schema_v1 },
   { 2, schema_v2 },
   { 3, schema_v3 },
+  { 4, schema_v4 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (steps) == AGL_STORE_SCHEMA_VERSION);

@@ -52,7 +52,7 @@ static const char * const journal_ops[] = { "create", "update", "delete" };
 
 #define ACCOUNT_COLUMNS \
   "id, name, email, url, autodiscover, auth, user, domain, server_version, " \
-  "ca_file, enabled, created"
+  "ca_file, enabled, created, impersonate, detected_server_version, server_build"
 
 #define ITEM_SELECT \
   "SELECT i.id, a.name, i.uid, i.summary, i.start_time, i.end_time, " \
@@ -359,6 +359,9 @@ account_from_row (sqlite3_stmt *stmt)
   account->ca_file = dup_column_text (stmt, 9);
   account->enabled = sqlite3_column_int (stmt, 10) != 0;
   account->created = sqlite3_column_int64 (stmt, 11);
+  account->impersonate = sqlite3_column_int (stmt, 12) != 0;
+  account->detected_server_version = dup_column_text (stmt, 13);
+  account->server_build = dup_column_text (stmt, 14);
   return account;
 }
 
@@ -649,8 +652,8 @@ add_account_locked (AglStore          *self,
   stmt = prepare (self,
                   "INSERT INTO accounts "
                   "  (name, email, url, autodiscover, auth, user, domain, "
-                  "   server_version, ca_file, enabled, created) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  "   server_version, ca_file, enabled, created, impersonate) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                   error);
   if (stmt == NULL)
     return FALSE;
@@ -665,6 +668,7 @@ add_account_locked (AglStore          *self,
   bind_text (stmt, 9, account->ca_file);
   sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
   sqlite3_bind_int64 (stmt, 11, created);
+  sqlite3_bind_int (stmt, 12, account->impersonate ? 1 : 0);
   if (!step_done (self, stmt, error))
     return FALSE;
   *account_id = sqlite3_last_insert_rowid (self->db);
@@ -682,10 +686,18 @@ update_account_locked (AglStore          *self,
   if (!lookup_account_id (self, account->name, &account_id, error))
     return FALSE;
 
+  /* What was learnt about the server belongs to that server: another URL
+   * or another user may reach another one (the right side of SET reads the
+   * row as it was).  The learnt values themselves are not settings and are
+   * only written by agl_store_set_account_server(). */
   stmt = prepare (self,
                   "UPDATE accounts SET email = ?2, url = ?3, autodiscover = ?4, "
                   "  auth = ?5, user = ?6, domain = ?7, server_version = ?8, "
-                  "  ca_file = ?9, enabled = ?10 "
+                  "  ca_file = ?9, enabled = ?10, impersonate = ?11, "
+                  "  detected_server_version = CASE WHEN url IS ?3 AND user IS ?6 "
+                  "    THEN detected_server_version END, "
+                  "  server_build = CASE WHEN url IS ?3 AND user IS ?6 "
+                  "    THEN server_build END "
                   "WHERE id = ?1",
                   error);
   if (stmt == NULL)
@@ -700,7 +712,43 @@ update_account_locked (AglStore          *self,
   bind_text (stmt, 8, account->server_version);
   bind_text (stmt, 9, account->ca_file);
   sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
+  sqlite3_bind_int (stmt, 11, account->impersonate ? 1 : 0);
   return step_done (self, stmt, error);
+}
+
+static gboolean
+set_account_server_locked (AglStore          *self,
+                           const AglAccount  *account,
+                           const char        *detected_server_version,
+                           const char        *server_build,
+                           gboolean          *changed,
+                           GError           **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+
+  if (!lookup_account_id (self, account->name, &account_id, error))
+    return FALSE;
+
+  /* Only while the account still points at the server that answered: an
+   * update of its URL or user while the server was being asked must not
+   * be followed by the old server's version. */
+  stmt = prepare (self,
+                  "UPDATE accounts SET detected_server_version = ?2, server_build = ?3 "
+                  "WHERE id = ?1 AND url IS ?4 AND user IS ?5 "
+                  "  AND (detected_server_version IS NOT ?2 OR server_build IS NOT ?3)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, detected_server_version);
+  bind_text (stmt, 3, server_build);
+  bind_text (stmt, 4, account->url);
+  bind_text (stmt, 5, account->user);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  *changed = sqlite3_changes (self->db) > 0;
+  return TRUE;
 }
 
 static gboolean
@@ -1388,6 +1436,51 @@ agl_store_update_account (AglStore          *self,
     return FALSE;
 
   g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, account->name, AGL_STORE_ACCOUNT_CHANGED);
+  return TRUE;
+}
+
+/**
+ * agl_store_set_account_server:
+ * @self: a store
+ * @account: the account as it was when its server was asked (its name,
+ *   URL and user are read)
+ * @detected_server_version: (nullable): the RequestServerVersion the server
+ *   speaks, or %NULL when the account's version is not "auto"
+ * @server_build: (nullable): the build the server reported
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Remembers what a connection learnt about the account's server, so that
+ * the next connection asks for that version at once.  Nothing is written
+ * when the account's URL or user changed since @account was read: what was
+ * learnt belongs to the old server.  Emits #AglStore::account-changed when
+ * something changed.
+ *
+ * Returns: whether the store could be written (%TRUE also when nothing
+ *   needed writing)
+ */
+gboolean
+agl_store_set_account_server (AglStore          *self,
+                              const AglAccount  *account,
+                              const char        *detected_server_version,
+                              const char        *server_build,
+                              GError           **error)
+{
+  gboolean changed = FALSE;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL && account->name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = set_account_server_locked (self, account, detected_server_version, server_build,
+                                  &changed, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  if (changed)
+    g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, account->name, AGL_STORE_ACCOUNT_CHANGED);
   return TRUE;
 }
 

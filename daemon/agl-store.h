@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define AGL_STORE_SCHEMA_VERSION 3
+#define AGL_STORE_SCHEMA_VERSION 4
 
 /* PRAGMA application_id of an Agendaline database: "AGL1". */
 #define AGL_STORE_APPLICATION_ID 0x41474C31
@@ -97,6 +97,11 @@ AglAccount *agl_store_get_account         (AglStore          *self,
                                            const char        *name,
                                            GError           **error);
 GPtrArray  *agl_store_list_accounts       (AglStore          *self,
+                                           GError           **error);
+gboolean    agl_store_set_account_server  (AglStore          *self,
+                                           const AglAccount  *account,
+                                           const char        *detected_server_version,
+                                           const char        *server_build,
                                            GError           **error);
 
 /* Items */

@@ -1470,7 +1470,8 @@ test_account_add_list (Fixture       *f,
   JsonObject *object;
   static const char * const members[] = {
     "name", "email", "url", "autodiscover", "auth", "user", "domain", "server_version",
-    "ca_file", "enabled", "has_password", "created", NULL
+    "ca_file", "impersonate", "detected_server_version", "server_build", "enabled",
+    "has_password", "created", NULL
   };
 
   work = run_ctl (f, password_line, "account", "add", "work",
@@ -1499,6 +1500,10 @@ test_account_add_list (Fixture       *f,
   g_assert_true (json_object_get_null_member (object, "domain"));
   g_assert_cmpstr (json_object_get_string_member (object, "server_version"), ==, "auto");
   g_assert_true (json_object_get_null_member (object, "ca_file"));
+  g_assert_false (json_object_get_boolean_member (object, "impersonate"));
+  /* Learnt by "account test"; nothing is known before. */
+  g_assert_true (json_object_get_null_member (object, "detected_server_version"));
+  g_assert_true (json_object_get_null_member (object, "server_build"));
   g_assert_true (json_object_get_boolean_member (object, "enabled"));
   g_assert_false (json_object_get_boolean_member (object, "has_password"));
 
@@ -1659,6 +1664,62 @@ account_named (JsonNode   *accounts,
     }
   g_error ("No account %s", name);
   return NULL;
+}
+
+/* --impersonate / --no-impersonate switch the setting on add and update,
+ * each leaving it alone when not given; both at once is a usage error that
+ * changes nothing. */
+static void
+test_account_impersonate (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(CtlResult) add = NULL;
+  g_autoptr(CtlResult) off = NULL;
+  g_autoptr(CtlResult) other = NULL;
+  g_autoptr(CtlResult) both = NULL;
+  g_autoptr(CtlResult) both_add = NULL;
+  g_autoptr(CtlResult) help = NULL;
+  g_autoptr(JsonNode) accounts = NULL;
+  g_autofree char *before = NULL;
+
+  add = run_ctl (f, NULL, "account", "add", "alice", "--email", "alice@example.invalid",
+                 "--url", "https://mail.example.invalid/EWS/Exchange.asmx",
+                 "--user", "svc-agendaline", "--domain", "EXAMPLE", "--impersonate", NULL);
+  assert_ok (f, add);
+  add_account (f, "bob");
+  accounts = list_accounts (f);
+  g_assert_true (json_object_get_boolean_member (account_named (accounts, "alice"), "impersonate"));
+  g_assert_cmpstr (json_object_get_string_member (account_named (accounts, "alice"), "user"), ==,
+                   "svc-agendaline");
+  g_assert_false (json_object_get_boolean_member (account_named (accounts, "bob"), "impersonate"));
+  g_clear_pointer (&accounts, json_node_unref);
+
+  /* Another setting leaves it on. */
+  other = run_ctl (f, NULL, "account", "update", "alice", "--server-version", "Exchange2016", NULL);
+  assert_ok (f, other);
+  accounts = list_accounts (f);
+  g_assert_true (json_object_get_boolean_member (account_named (accounts, "alice"), "impersonate"));
+  g_clear_pointer (&accounts, json_node_unref);
+
+  off = run_ctl (f, NULL, "account", "update", "alice", "--no-impersonate", NULL);
+  assert_ok (f, off);
+  accounts = list_accounts (f);
+  g_assert_false (json_object_get_boolean_member (account_named (accounts, "alice"), "impersonate"));
+  g_clear_pointer (&accounts, json_node_unref);
+
+  before = snapshot_store (f);
+  both = run_ctl (f, NULL, "account", "update", "alice", "--impersonate", "--no-impersonate", NULL);
+  assert_usage_error (f, both);
+  assert_contains (both->err, "--no-impersonate");
+  both_add = run_ctl (f, NULL, "account", "add", "carol", "--email", "carol@example.invalid",
+                      "--no-impersonate", "--impersonate", NULL);
+  assert_usage_error (f, both_add);
+  assert_store_unchanged (f, before);
+
+  help = run_ctl (f, NULL, "account", "add", "--help", NULL);
+  assert_ok (f, help);
+  assert_contains (help->out, "--impersonate");
+  assert_contains (help->out, "--no-impersonate");
 }
 
 static void
@@ -2389,6 +2450,7 @@ main (int    argc,
   ADD ("/cli/account/duplicate-name", setup, test_account_duplicate_name);
   ADD ("/cli/account/unknown", setup, test_account_unknown);
   ADD ("/cli/account/bad-settings", setup, test_account_bad_settings);
+  ADD ("/cli/account/impersonate", setup, test_account_impersonate);
   ADD ("/cli/account/enable-disable", setup, test_account_enable_disable);
   ADD ("/cli/account/remove-removes-its-agenda", setup, test_account_remove_removes_its_agenda);
   ADD ("/cli/account/password-not-stored-in-database", setup, test_account_password_not_stored_in_database);

@@ -952,6 +952,87 @@ test_migrate_from_v2 (Fixture       *fx,
   assert_current_schema (fx->path);
 }
 
+#define JOURNAL_ROWS \
+  "SELECT group_concat(quote(seq) || quote(account_id) || quote(item_id) || quote(uid) || " \
+  "quote(op) || quote(remote_id) || quote(change_key) || quote(created), ',') FROM journal"
+#define CONFLICT_ROWS \
+  "SELECT group_concat(quote(id) || quote(account_id) || quote(item_uid) || quote(ical) || " \
+  "quote(created) || quote(reason), ',') FROM conflicts"
+
+/* Version 4 adds columns to accounts: every row of every older table comes
+ * through as it was, and the new columns start as "off" and "unknown". */
+static void
+test_migrate_from_v3 (Fixture       *fx,
+                      gconstpointer  data)
+{
+  g_autoptr(AglStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  const char * const tables[] = { ACCOUNT_ROWS, ITEM_ROWS, JOURNAL_ROWS, CONFLICT_ROWS };
+  char *before[G_N_ELEMENTS (tables)];
+  AglJournalEntry *entry;
+
+  load_fixture ("store-schema-v3.sql", fx->path);
+  db = open_raw (fx->path);
+  g_assert_cmpint (query_int (db, "PRAGMA user_version"), ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    before[i] = query_text (db, tables[i]);
+  g_clear_pointer (&db, sqlite3_close);
+
+  store = open_store (fx);
+  g_assert_cmpint (agl_store_get_schema_version (store), ==, AGL_STORE_SCHEMA_VERSION);
+
+  db = open_raw (fx->path);
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *after = query_text (db, tables[i]);
+
+      g_assert_nonnull (before[i]);
+      g_assert_cmpstr (after, ==, before[i]);
+      g_free (before[i]);
+    }
+  g_clear_pointer (&db, sqlite3_close);
+
+  accounts = agl_store_list_accounts (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (accounts->len, ==, 2);
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      AglAccount *account = g_ptr_array_index (accounts, i);
+
+      g_assert_false (account->impersonate);
+      g_assert_null (account->detected_server_version);
+      g_assert_null (account->server_build);
+    }
+
+  /* The journal of the v3 edits is still there for the sync engine, the
+   * delete with the link of the item it outlived. */
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (journal->len, ==, 2);
+  entry = g_ptr_array_index (journal, 0);
+  g_assert_cmpint (entry->op, ==, AGL_JOURNAL_UPDATE);
+  g_assert_cmpint (entry->item_id, ==, 2);
+  entry = g_ptr_array_index (journal, 1);
+  g_assert_cmpint (entry->op, ==, AGL_JOURNAL_DELETE);
+  g_assert_cmpstr (entry->uid, ==, "standup-2026@example.com");
+  g_assert_cmpstr (entry->remote_id, ==, "AAMkADk0ZTRmNGQ3LWNhNGMtNDRmZS1hZmNjLTdmYTQ4ZGE0ZGU1ZQBGAAAAAAC7");
+  g_assert_cmpstr (entry->change_key, ==, "DwAAABYAAAA3z2K3");
+  g_clear_pointer (&journal, g_ptr_array_unref);
+
+  /* Ids are not reused, and edits still journal. */
+  g_assert_cmpint (add_item (store, "Work", "new-after-migration@example.com", T0, T0 + HOUR), ==, 7);
+  g_assert_cmpint (add_account (store, "Home"), ==, 4);
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (journal->len, ==, 3);
+
+  g_clear_object (&store);
+  assert_current_schema (fx->path);
+}
+
 /* A migrated database must be the same as a new one, or later code would
  * meet two schemas. */
 static char *
@@ -971,13 +1052,16 @@ test_migrate_same_schema (Fixture       *fx,
   g_autofree char *fresh_path = g_build_filename (fx->dir, "fresh.db", NULL);
   g_autofree char *v1_path = g_build_filename (fx->dir, "v1.db", NULL);
   g_autofree char *v2_path = g_build_filename (fx->dir, "v2.db", NULL);
+  g_autofree char *v3_path = g_build_filename (fx->dir, "v3.db", NULL);
   g_autofree char *fresh = NULL;
   g_autofree char *from_v1 = NULL;
   g_autofree char *from_v2 = NULL;
-  const char * const paths[] = { fresh_path, v1_path, v2_path };
+  g_autofree char *from_v3 = NULL;
+  const char * const paths[] = { fresh_path, v1_path, v2_path, v3_path };
 
   load_fixture ("store-schema-v1.sql", v1_path);
   load_fixture ("store-schema-v2.sql", v2_path);
+  load_fixture ("store-schema-v3.sql", v3_path);
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -989,8 +1073,10 @@ test_migrate_same_schema (Fixture       *fx,
   fresh = schema_of (fresh_path);
   from_v1 = schema_of (v1_path);
   from_v2 = schema_of (v2_path);
+  from_v3 = schema_of (v3_path);
   g_assert_cmpstr (from_v1, ==, fresh);
   g_assert_cmpstr (from_v2, ==, fresh);
+  g_assert_cmpstr (from_v3, ==, fresh);
 }
 
 /* Each step is its own transaction: a step that fails leaves the steps
@@ -1439,6 +1525,133 @@ test_account_update (Fixture       *fx,
 }
 
 static void
+test_account_impersonate_round_trip (Fixture       *fx,
+                                     gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglAccount) account = make_account ("Alice");
+  g_autoptr(AglAccount) got = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (account->impersonate);
+  account->impersonate = TRUE;
+  g_assert_true (agl_store_add_account (store, account, &error));
+  got = agl_store_get_account (store, "Alice", &error);
+  g_assert_no_error (error);
+  g_assert_true (got->impersonate);
+  g_clear_pointer (&got, agl_account_free);
+
+  account->impersonate = FALSE;
+  g_assert_true (agl_store_update_account (store, account, &error));
+  got = agl_store_get_account (store, "Alice", &error);
+  g_assert_no_error (error);
+  g_assert_false (got->impersonate);
+}
+
+static void
+assert_server (AglStore   *store,
+               const char *name,
+               const char *version,
+               const char *build)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AglAccount) got = agl_store_get_account (store, name, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->detected_server_version, ==, version);
+  g_assert_cmpstr (got->server_build, ==, build);
+}
+
+static void
+count_account_changed_cb (AglStore   *store,
+                          const char *name,
+                          int         change,
+                          gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* What was learnt about a server is kept across setting changes that do
+ * not move the account to another server, and forgotten by those that do. */
+static void
+test_account_server_remembered (Fixture       *fx,
+                                gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglAccount) account = make_account ("Work");
+  g_autoptr(AglAccount) copy = NULL;
+  g_autoptr(AglAccount) stale = NULL;
+  g_autoptr(AglAccount) nope = make_account ("Nope");
+  g_autoptr(GError) error = NULL;
+  guint changes = 0;
+
+  account->autodiscover = FALSE;
+  account->url = g_strdup ("https://ews.example.com/EWS/Exchange.asmx");
+  g_assert_true (agl_store_add_account (store, account, &error));
+  assert_server (store, "Work", NULL, NULL);
+
+  g_signal_connect (store, "account-changed", G_CALLBACK (count_account_changed_cb), &changes);
+  g_assert_true (agl_store_set_account_server (store, account, "Exchange2016", "15.1.2507.39",
+                                               &error));
+  g_assert_no_error (error);
+  assert_server (store, "Work", "Exchange2016", "15.1.2507.39");
+  g_assert_cmpuint (changes, ==, 1);
+  /* The same again changes nothing, and says nothing. */
+  g_assert_true (agl_store_set_account_server (store, account, "Exchange2016", "15.1.2507.39",
+                                               &error));
+  g_assert_cmpuint (changes, ==, 1);
+
+  /* A copy carries them; an update of other settings keeps them. */
+  copy = agl_store_get_account (store, "Work", &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(AglAccount) duplicate = agl_account_copy (copy);
+
+    g_assert_cmpstr (duplicate->detected_server_version, ==, "Exchange2016");
+    g_assert_cmpstr (duplicate->server_build, ==, "15.1.2507.39");
+  }
+  account->enabled = FALSE;
+  account->domain = g_strdup ("EXAMPLE");
+  account->server_version = (g_free (account->server_version), g_strdup ("Exchange2013"));
+  g_assert_true (agl_store_update_account (store, account, &error));
+  assert_server (store, "Work", "Exchange2016", "15.1.2507.39");
+
+  /* Another URL: another server. */
+  stale = agl_account_copy (account);
+  g_free (account->url);
+  account->url = g_strdup ("https://ews2.example.com/EWS/Exchange.asmx");
+  g_assert_true (agl_store_update_account (store, account, &error));
+  assert_server (store, "Work", NULL, NULL);
+
+  /* A test that began before the change does not bring the old server
+   * back. */
+  g_assert_true (agl_store_set_account_server (store, stale, "Exchange2016", "15.1.2507.39",
+                                               &error));
+  g_assert_no_error (error);
+  assert_server (store, "Work", NULL, NULL);
+
+  /* Another user: perhaps another server behind the same URL. */
+  g_assert_true (agl_store_set_account_server (store, account, "Exchange2013_SP1", "15.0.1497.2",
+                                               &error));
+  assert_server (store, "Work", "Exchange2013_SP1", "15.0.1497.2");
+  g_free (account->user);
+  account->user = g_strdup ("svc-agendaline");
+  g_assert_true (agl_store_update_account (store, account, &error));
+  assert_server (store, "Work", NULL, NULL);
+
+  /* Autodiscover accounts (no URL) remember too. */
+  g_free (account->url);
+  account->url = NULL;
+  account->autodiscover = TRUE;
+  g_assert_true (agl_store_update_account (store, account, &error));
+  g_assert_true (agl_store_set_account_server (store, account, NULL, "15.1.2507.39", &error));
+  assert_server (store, "Work", NULL, "15.1.2507.39");
+
+  g_assert_false (agl_store_set_account_server (store, nope, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+}
+
+static void
 test_account_list_sorted (Fixture       *fx,
                           gconstpointer  data)
 {
@@ -1492,7 +1705,7 @@ test_account_no_password (Fixture       *fx,
                                "WHERE t.type = 'table' AND (c.name LIKE '%pass%' OR c.name LIKE '%secret%')"),
                    ==, 0);
   g_assert_cmpint (count_rows (fx->path,
-                               "SELECT count(*) FROM pragma_table_info('accounts')"), ==, 12);
+                               "SELECT count(*) FROM pragma_table_info('accounts')"), ==, 15);
 }
 
 static void
@@ -3027,6 +3240,7 @@ main (int    argc,
   ADD ("/store/migrate/from-empty-file", test_migrate_from_empty_file);
   ADD ("/store/migrate/from-v1", test_migrate_from_v1);
   ADD ("/store/migrate/from-v2", test_migrate_from_v2);
+  ADD ("/store/migrate/from-v3", test_migrate_from_v3);
   ADD ("/store/migrate/same-schema", test_migrate_same_schema);
   ADD ("/store/migrate/failed-step", test_migrate_failed_step);
   ADD ("/store/open/reopen-keeps-data", test_open_reopen_keeps_data);
@@ -3045,6 +3259,8 @@ main (int    argc,
   ADD ("/store/account/duplicate-name", test_account_duplicate_name);
   ADD ("/store/account/unknown-name", test_account_unknown_name);
   ADD ("/store/account/update", test_account_update);
+  ADD ("/store/account/impersonate-round-trip", test_account_impersonate_round_trip);
+  ADD ("/store/account/server-remembered", test_account_server_remembered);
   ADD ("/store/account/list-sorted", test_account_list_sorted);
   ADD ("/store/account/quoted-name", test_account_quoted_name);
   ADD ("/store/account/no-password", test_account_no_password);

@@ -25,6 +25,8 @@ typedef struct {
   gboolean  password_stdin;
   char     *server_version;
   char     *ca_file;
+  gboolean  impersonate;
+  gboolean  no_impersonate;
 } AccountOptions;
 
 static void
@@ -65,6 +67,10 @@ add_account_entries (GOptionContext *context,
          "Exchange2013, Exchange2013_SP1 or Exchange2016"), N_("VERSION") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options->ca_file,
       N_("A PEM file of extra trusted CA certificates"), N_("FILE") },
+    { "impersonate", 0, 0, G_OPTION_ARG_NONE, &options->impersonate,
+      N_("Sign in as --user, a service account, and act on the mailbox of --email through Exchange impersonation"), NULL },
+    { "no-impersonate", 0, 0, G_OPTION_ARG_NONE, &options->no_impersonate,
+      N_("Sign in as the mailbox’s own user (the default)"), NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -184,6 +190,11 @@ build_settings (AglCtl          *ctl,
       *out_status = agl_ctl_usage_error (ctl, _("Give either --url or --autodiscover, not both"));
       return FALSE;
     }
+  if (options->impersonate && options->no_impersonate)
+    {
+      *out_status = agl_ctl_usage_error (ctl, _("Give either --impersonate or --no-impersonate, not both"));
+      return FALSE;
+    }
 
   if (options->email != NULL)
     {
@@ -236,6 +247,12 @@ build_settings (AglCtl          *ctl,
       any = TRUE;
     }
 
+  if (options->impersonate || options->no_impersonate)
+    {
+      g_variant_dict_insert (&dict, "impersonate", "b", options->impersonate);
+      any = TRUE;
+    }
+
   if (update && !any && !options->password_stdin)
     {
       *out_status = agl_ctl_usage_error (ctl, _("Nothing to change: give at least one option"));
@@ -281,6 +298,7 @@ add_or_update (AglCtl   *ctl,
                                           _("Examples:\n"
                                             "  agendalinectl account update work --url https://mail.example.com/EWS/Exchange.asmx\n"
                                             "  agendalinectl account update work --autodiscover\n"
+                                            "  agendalinectl account update alice --no-impersonate --user alice\n"
                                             "  secret-tool lookup … | agendalinectl account update work --password-stdin"),
                                           NULL);
   else
@@ -289,7 +307,9 @@ add_or_update (AglCtl   *ctl,
                                           _("Examples:\n"
                                             "  agendalinectl account add work --email anna@example.com\n"
                                             "  agendalinectl account add work --email anna@example.com \\\n"
-                                            "      --url https://mail.example.com/EWS/Exchange.asmx --auth basic --password-stdin < pass.txt"),
+                                            "      --url https://mail.example.com/EWS/Exchange.asmx --auth basic --password-stdin < pass.txt\n"
+                                            "  agendalinectl account add alice --email alice@example.com --impersonate \\\n"
+                                            "      --user svc-agendaline --domain EXAMPLE --password-stdin < service-pass.txt"),
                                           NULL);
   add_account_entries (context, &options);
 
@@ -386,6 +406,10 @@ account_json (GVariant *account)
   add_string_member (object, "domain", account, "domain", TRUE);
   add_string_member (object, "server_version", account, "server-version", FALSE);
   add_string_member (object, "ca_file", account, "ca-file", TRUE);
+  json_object_set_boolean_member (object, "impersonate",
+                                  agl_ctl_get_boolean (account, "impersonate", FALSE));
+  add_string_member (object, "detected_server_version", account, "detected-server-version", TRUE);
+  add_string_member (object, "server_build", account, "server-build", TRUE);
   json_object_set_boolean_member (object, "enabled",
                                   agl_ctl_get_boolean (account, "enabled", FALSE));
   json_object_set_boolean_member (object, "has_password",
@@ -404,6 +428,9 @@ add_account_row (AglCtlTable *table,
   g_autofree char *url = agl_ctl_dup_string (account, "url");
   g_autofree char *auth = agl_ctl_dup_string (account, "auth");
   g_autofree char *user = agl_ctl_dup_string (account, "user");
+  g_autofree char *detected = agl_ctl_dup_string (account, "detected-server-version");
+  g_autofree char *build = agl_ctl_dup_string (account, "server-build");
+  g_autofree char *exchange = NULL;
   const char *server;
 
   if (agl_ctl_get_boolean (account, "autodiscover", FALSE) || url == NULL || *url == '\0')
@@ -411,7 +438,15 @@ add_account_row (AglCtlTable *table,
   else
     server = url;
 
-  agl_ctl_table_add_row (table, name, email, user, auth, server,
+  /* What the last test learnt; "-" until then. */
+  if (build != NULL && *build != '\0' && detected != NULL && *detected != '\0')
+    exchange = g_strdup_printf ("%s (%s)", build, detected);
+  else if (build != NULL && *build != '\0')
+    exchange = g_strdup (build);
+  else
+    exchange = g_strdup ("-");
+
+  agl_ctl_table_add_row (table, name, email, user, auth, server, exchange,
                          agl_ctl_get_boolean (account, "enabled", FALSE) ? _("yes") : _("no"),
                          agl_ctl_get_boolean (account, "has-password", FALSE) ? _("stored") : _("none"));
 }
@@ -476,9 +511,9 @@ agl_ctl_account_list (AglCtl *ctl,
   else
     {
       /* TRANSLATORS: column headers of "agendalinectl account list" */
-      g_autoptr(AglCtlTable) table = agl_ctl_table_new (7, _("NAME"), _("E-MAIL"), _("USER"),
-                                                        _("AUTH"), _("SERVER"), _("ENABLED"),
-                                                        _("PASSWORD"));
+      g_autoptr(AglCtlTable) table = agl_ctl_table_new (8, _("NAME"), _("E-MAIL"), _("USER"),
+                                                        _("AUTH"), _("SERVER"), _("EXCHANGE"),
+                                                        _("ENABLED"), _("PASSWORD"));
 
       g_variant_iter_init (&iter, accounts);
       while ((account = g_variant_iter_next_value (&iter)) != NULL)

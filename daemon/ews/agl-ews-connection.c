@@ -870,7 +870,9 @@ agl_ews_connection_init (AglEwsConnection *self)
  * @error: return location: the CA file could not be read
  *
  * Creates the account's HTTP session.  Certificates are always checked;
- * the account's CA file adds trust anchors beside the system's.
+ * the account's CA file adds trust anchors beside the system's.  An account
+ * with @impersonate set signs in as its user and impersonates its e-mail
+ * address; an "auto" account starts from its remembered server version.
  *
  * Returns: (transfer full) (nullable): the connection
  */
@@ -917,6 +919,18 @@ agl_ews_connection_new (const AglAccount *account,
                        g_strcmp0 (account->server_version, "auto") == 0;
   if (!self->auto_version)
     self->server_version = g_strdup (account->server_version);
+  else if (agl_ews_request_server_version_is_valid (account->detected_server_version))
+    /* What an earlier connection learnt: the first request already asks
+     * for it, so features of newer servers work from the start.  The build
+     * stays unknown until this server answers, which is how a URL that is
+     * not Exchange is still told apart. */
+    self->server_version = g_strdup (account->detected_server_version);
+
+  /* A service account acts on the mailbox; X-AnchorMailbox follows
+   * agl_ews_connection_get_mailbox(), i.e. the impersonated mailbox, as
+   * Exchange requires for routing impersonated requests. */
+  if (account->impersonate && account->email != NULL && *account->email != '\0')
+    self->impersonate = g_strdup (account->email);
 
   self->session = create_session (self, IO_TIMEOUT_SECONDS);
   return g_steal_pointer (&self);
@@ -1077,8 +1091,9 @@ agl_ews_connection_set_max_response_bytes (AglEwsConnection *self,
  * @out_headers: (out caller-allocates): the SOAP headers for the next
  *   request; the strings belong to @self
  *
- * An account set to "auto" asks for Exchange2007_SP1 until a response told
- * the server's version.
+ * An account set to "auto" asks for the version an earlier connection
+ * learnt (#AglAccount.detected_server_version), else for Exchange2007_SP1,
+ * until a response told the server's version.
  */
 void
 agl_ews_connection_get_headers (AglEwsConnection     *self,
@@ -1175,6 +1190,14 @@ agl_ews_connection_send_async (AglEwsConnection    *self,
 
   g_return_if_fail (AGL_IS_EWS_CONNECTION (self));
   g_return_if_fail (operation != NULL && request != NULL);
+
+  /* The version is the one the envelope was just built with (see
+   * agl_ews_connection_get_headers()); logged so that what an "auto"
+   * account asks for can be followed with G_MESSAGES_DEBUG. */
+  g_debug ("Sending %s as %s%s%s", operation,
+           self->server_version != NULL ? self->server_version : AUTO_FIRST_VERSION,
+           self->impersonate != NULL ? " impersonating " : "",
+           self->impersonate != NULL ? self->impersonate : "");
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, agl_ews_connection_send_async);

@@ -400,6 +400,74 @@ test_server_version_learnt (Fixture       *f,
   g_assert_cmpuint (notified, ==, 1);
 }
 
+/* The version an earlier connection learnt is asked for from the first
+ * request on; the build is still learnt from this server's answer. */
+static void
+test_server_version_remembered (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(AglAccount) account = ews_test_account (f->url, "oauth2", TRUE);
+  g_autoptr(GError) error = NULL;
+
+  account->detected_server_version = g_strdup ("Exchange2013_SP1");
+  account->server_build = g_strdup ("15.0.1497.2");
+  f->connection = agl_ews_connection_new (account, "tok", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agl_ews_connection_get_server_version (f->connection), ==, "Exchange2013_SP1");
+  g_assert_null (agl_ews_connection_get_server_build (f->connection));
+
+  ews_test_peer_set_handler (f->peer, folder_handler, f);
+  get_folder (f);
+  g_assert_no_error (f->error);
+  g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 1)->body,
+                            "Version=\"Exchange2013_SP1\""));
+  g_assert_cmpstr (agl_ews_connection_get_server_version (f->connection), ==, "Exchange2016");
+  g_assert_cmpstr (agl_ews_connection_get_server_build (f->connection), ==, "15.1.2507.39");
+}
+
+/* A remembered value that is not a version (a damaged row) is ignored. */
+static void
+test_server_version_remembered_invalid (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr(AglAccount) account = ews_test_account (f->url, "oauth2", TRUE);
+  g_autoptr(GError) error = NULL;
+
+  account->detected_server_version = g_strdup ("Exchange2003");
+  f->connection = agl_ews_connection_new (account, "tok", &error);
+  g_assert_no_error (error);
+  g_assert_null (agl_ews_connection_get_server_version (f->connection));
+}
+
+/* An account set to impersonate acts on its e-mail address, and routes
+ * there with X-AnchorMailbox, while signing in as its user. */
+static void
+test_account_impersonates (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(AglAccount) account = ews_test_account (f->url, "oauth2", TRUE);
+  g_autoptr(GError) error = NULL;
+  EwsTestRequest *request;
+
+  account->impersonate = TRUE;
+  f->connection = agl_ews_connection_new (account, "tok", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agl_ews_connection_get_impersonation (f->connection), ==, account->email);
+  ews_test_peer_set_handler (f->peer, folder_handler, f);
+  get_folder (f);
+  g_assert_no_error (f->error);
+
+  request = ews_test_peer_request (f->peer, 1);
+  g_assert_cmpstr (request->anchor_mailbox, ==, account->email);
+  g_assert_nonnull (strstr (request->body, "<t:ExchangeImpersonation>"));
+  {
+    g_autofree char *address = g_strdup_printf ("<t:PrimarySmtpAddress>%s</t:PrimarySmtpAddress>",
+                                                account->email);
+
+    g_assert_nonnull (strstr (request->body, address));
+  }
+}
+
 /* Retries */
 
 #define SERVER_BUSY_MESSAGE \
@@ -938,6 +1006,9 @@ main (int   argc,
   ADD ("/ews/connection/auth/bearer", test_auth_bearer);
   ADD ("/ews/connection/headers/anchor-version-impersonation-tz", test_headers);
   ADD ("/ews/connection/server-version/learnt", test_server_version_learnt);
+  ADD ("/ews/connection/server-version/remembered", test_server_version_remembered);
+  ADD ("/ews/connection/server-version/remembered-invalid", test_server_version_remembered_invalid);
+  ADD ("/ews/connection/headers/account-impersonates", test_account_impersonates);
   ADD ("/ews/connection/retry/server-busy-waits-back-off", test_retry_server_busy);
   ADD ("/ews/connection/retry/server-busy-fault-waits-back-off", test_retry_server_busy_fault);
   ADD ("/ews/connection/retry/503-then-success", test_retry_503_then_success);
