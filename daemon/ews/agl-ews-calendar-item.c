@@ -668,6 +668,49 @@ index_to_position (const char *index)
   return i < 0 ? 0 : (i == 4 ? -1 : i + 1);
 }
 
+/* Exchange's DayOfMonth 29, 30 or 31 and RRULE's BYMONTHDAY part ways in
+ * shorter months.  Microsoft's EWS reference (the DayOfMonth and
+ * AbsoluteMonthlyRecurrence element pages on learn.microsoft.com, also
+ * AbsoluteMonthlyRecurrencePatternType.DayOfMonth for Exchange 2010) says
+ * a DayOfMonth beyond the length of a month stands for that month's last
+ * day: DayOfMonth 31 is 30 April and 28 or 29 February, for monthly and
+ * yearly patterns alike; Outlook's IRecurrencePattern.DayOfMonth is
+ * documented the same way.  RFC 5545 instead drops a BYMONTHDAY a month
+ * does not have, so BYMONTHDAY=31 skips April.  The faithful RRULE takes
+ * the last of the days 28 to D that the month has:
+ * BYMONTHDAY=28,29,30,31;BYSETPOS=-1 for D = 31.  Back the other way only
+ * that shape (and BYMONTHDAY=-1, always the last day) becomes DayOfMonth
+ * D; a plain BYMONTHDAY=D that would land in a shorter month is refused,
+ * as Exchange would add the occurrences the rule skips. */
+
+/* The fewest days @month (1 to 12) has in any year. */
+static int
+shortest_month_length (int month)
+{
+  static const int lengths[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+  return lengths[month - 1];
+}
+
+/* ";BYMONTHDAY=…" for DayOfMonth @mday in months at least @shortest days
+ * long: the day itself where every such month has it, else the last of
+ * the days 28 to @mday the month has. */
+static void
+append_month_day (GString *rule,
+                  int      mday,
+                  int      shortest)
+{
+  if (mday <= shortest)
+    {
+      g_string_append_printf (rule, ";BYMONTHDAY=%d", mday);
+      return;
+    }
+  g_string_append (rule, ";BYMONTHDAY=28");
+  for (int day = 29; day <= mday; day++)
+    g_string_append_printf (rule, ",%d", day);
+  g_string_append (rule, ";BYSETPOS=-1");
+}
+
 /* "BYDAY=…" for a RelativeMonthly/RelativeYearly DaysOfWeek and
  * DayOfWeekIndex: one weekday becomes "2TU"; Day, Weekday and WeekendDay
  * become the day set with BYSETPOS, the RFC 5545 form of "the second
@@ -793,7 +836,9 @@ recurrence_to_rrule (ReadContext *ctx,
         {
           g_string_append (rule, "MONTHLY");
           ok = append_interval (rule, pattern) && mday >= 1 && mday <= 31;
-          g_string_append_printf (rule, ";BYMONTHDAY=%d", mday);
+          /* Any month of the series may be a February. */
+          if (ok)
+            append_month_day (rule, mday, shortest_month_length (2));
         }
       else if (strcmp (kind, "RelativeMonthlyRecurrence") == 0)
         {
@@ -802,8 +847,10 @@ recurrence_to_rrule (ReadContext *ctx,
         }
       else if (strcmp (kind, "AbsoluteYearlyRecurrence") == 0)
         {
-          g_string_append_printf (rule, "YEARLY;BYMONTH=%d;BYMONTHDAY=%d", month_number, mday);
+          g_string_append_printf (rule, "YEARLY;BYMONTH=%d", month_number);
           ok = month_number >= 1 && mday >= 1 && mday <= 31;
+          if (ok)
+            append_month_day (rule, mday, shortest_month_length (month_number));
         }
       else if (strcmp (kind, "RelativeYearlyRecurrence") == 0)
         {
@@ -1892,7 +1939,8 @@ position_index (int position)
 }
 
 /* The DaysOfWeek and DayOfWeekIndex of a relative monthly or yearly rule,
- * from BYDAY=2TU, BYDAY=<set>;BYSETPOS=n or BYMONTHDAY=-1 (the last day). */
+ * from BYDAY=2TU or BYDAY=<set>;BYSETPOS=n (BYMONTHDAY=-1, the last day,
+ * is DayOfMonth 31: see last_day_of_month_form()). */
 static gboolean
 relative_days (const struct icalrecurrencetype *recur,
                const char                     **days,
@@ -1924,13 +1972,65 @@ relative_days (const struct icalrecurrencetype *recur,
         return FALSE;
       return *index != NULL;
     }
-  if (n_days == 0 && n_setpos == 0 && n_mday == 1 && recur->by_month_day[0] == -1)
-    {
-      *days = "Day";
-      *index = "Last";
-      return TRUE;
-    }
   return FALSE;
+}
+
+/* The DayOfMonth that stands for BYMONTHDAY=-1 (31: the last day of any
+ * month) or for BYMONTHDAY=28,…,D;BYSETPOS=-1 with D from 29 to 31 (the
+ * form append_month_day() writes, days in any order), 0 for other rules. */
+static int
+last_day_of_month_form (const struct icalrecurrencetype *recur)
+{
+  int n_days = recur_array_length (recur->by_day, ICAL_BY_DAY_SIZE);
+  int n_setpos = recur_array_length (recur->by_set_pos, ICAL_BY_SETPOS_SIZE);
+  int n_mday = recur_array_length (recur->by_month_day, ICAL_BY_MONTHDAY_SIZE);
+  guint seen = 0;
+  int last = 0;
+
+  if (n_days != 0)
+    return 0;
+  if (n_setpos == 0 && n_mday == 1 && recur->by_month_day[0] == -1)
+    return 31;
+  if (n_setpos != 1 || recur->by_set_pos[0] != -1 || n_mday < 2 || n_mday > 4)
+    return 0;
+  for (int i = 0; i < n_mday; i++)
+    {
+      int day = recur->by_month_day[i];
+
+      if (day < 28 || day > 31 || (seen & (1u << (day - 28))) != 0)
+        return 0;
+      seen |= 1u << (day - 28);
+      last = MAX (last, day);
+    }
+  /* Each of the days 28 to the last once: no gap. */
+  return seen == (1u << (last - 27)) - 1 ? last : 0;
+}
+
+/* Whether a monthly series on day @mday, starting in @month and repeating
+ * every @interval months, meets a month that lacks that day in some year. */
+static gboolean
+monthly_meets_shorter_month (int month,
+                             int interval,
+                             int mday)
+{
+  for (int i = 0; i < 12; i++)
+    if (shortest_month_length ((month - 1 + i * interval) % 12 + 1) < mday)
+      return TRUE;
+  return FALSE;
+}
+
+/* A plain BYMONTHDAY=@mday (or the DTSTART day) skips the months without
+ * that day, where Exchange's DayOfMonth would fall on their last day. */
+static gboolean
+refuse_skipped_day (const struct icalrecurrencetype *recur,
+                    int                              mday,
+                    GError                         **error)
+{
+  /* Translators: completes “it has no equivalent for …”; %d is a day of
+   * the month (29, 30 or 31). */
+  g_autofree char *part = g_strdup_printf (_("skipping the months that have no day %d"), mday);
+
+  return refuse_rule (recur, part, error);
 }
 
 static gboolean
@@ -1945,7 +2045,7 @@ write_recurrence (xmlTextWriter *writer,
   icaltimezone *zone;
   const char *windows_id;
   const char *days = NULL, *index = NULL;
-  int n_mday, n_month, n_day, n_setpos, mask, interval, month, mday;
+  int n_mday, n_month, n_day, n_setpos, mask, interval, month, mday, absolute;
   g_autofree char *start_date = NULL;
   gint64 start;
 
@@ -2051,11 +2151,18 @@ write_recurrence (xmlTextWriter *writer,
     case ICAL_MONTHLY_RECURRENCE:
       if (n_month > 0)
         return refuse_rule (&recur, _("a monthly rule limited to some months"), error);
-      if (n_day == 0 && n_setpos == 0 && n_mday <= 1 && mday >= 1)
+      absolute = last_day_of_month_form (&recur);
+      if (absolute == 0 && n_day == 0 && n_setpos == 0 && n_mday <= 1 && mday >= 1)
+        {
+          if (monthly_meets_shorter_month (first.month, interval, mday))
+            return refuse_skipped_day (&recur, mday, error);
+          absolute = mday;
+        }
+      if (absolute > 0)
         {
           start_element (writer, ctx, "t:AbsoluteMonthlyRecurrence");
           write_int_element (writer, ctx, "t:Interval", interval);
-          write_int_element (writer, ctx, "t:DayOfMonth", mday);
+          write_int_element (writer, ctx, "t:DayOfMonth", absolute);
           end_element (writer, ctx);
         }
       else if (relative_days (&recur, &days, &index))
@@ -2080,10 +2187,21 @@ write_recurrence (xmlTextWriter *writer,
         return refuse_rule (&recur, _("a yearly rule with an INTERVAL"), error);
       if (n_month > 1)
         return refuse_rule (&recur, _("several BYMONTH values"), error);
-      if (n_day == 0 && n_setpos == 0 && n_mday <= 1 && mday >= 1)
+      /* Without BYMONTH, RFC 5545 applies BYMONTHDAY to every month of
+       * the year and BYSETPOS to the whole year: not the set form. */
+      absolute = last_day_of_month_form (&recur);
+      if (absolute > 0 && n_setpos > 0 && n_month == 0)
+        absolute = 0;
+      if (absolute == 0 && n_day == 0 && n_setpos == 0 && n_mday <= 1 && mday >= 1)
+        {
+          if (mday > shortest_month_length (month))
+            return refuse_skipped_day (&recur, mday, error);
+          absolute = mday;
+        }
+      if (absolute > 0)
         {
           start_element (writer, ctx, "t:AbsoluteYearlyRecurrence");
-          write_int_element (writer, ctx, "t:DayOfMonth", mday);
+          write_int_element (writer, ctx, "t:DayOfMonth", absolute);
           write_element (writer, ctx, "t:Month", ews_months[month - 1]);
           end_element (writer, ctx);
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -11,6 +12,7 @@
 
 #include "agl-event.h"
 #include "agl-ews-calendar-item.h"
+#include "agl-occurrences.h"
 
 #define SOAP_NS "http://schemas.xmlsoap.org/soap/envelope/"
 #define MESSAGES_NS "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -570,6 +572,8 @@ typedef struct
 #define ABS_MONTHLY "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>8</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>"
 #define REL_MONTHLY "<t:RelativeMonthlyRecurrence><t:Interval>3</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek><t:DayOfWeekIndex>Second</t:DayOfWeekIndex></t:RelativeMonthlyRecurrence>"
 #define ABS_YEARLY "<t:AbsoluteYearlyRecurrence><t:DayOfMonth>8</t:DayOfMonth><t:Month>January</t:Month></t:AbsoluteYearlyRecurrence>"
+#define ABS_MONTHLY_DAY(d, interval) "<t:AbsoluteMonthlyRecurrence><t:Interval>" #interval "</t:Interval><t:DayOfMonth>" #d "</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>"
+#define ABS_YEARLY_DAY(d, month) "<t:AbsoluteYearlyRecurrence><t:DayOfMonth>" #d "</t:DayOfMonth><t:Month>" month "</t:Month></t:AbsoluteYearlyRecurrence>"
 #define REL_YEARLY "<t:RelativeYearlyRecurrence><t:DaysOfWeek>Monday</t:DaysOfWeek><t:DayOfWeekIndex>Second</t:DayOfWeekIndex><t:Month>January</t:Month></t:RelativeYearlyRecurrence>"
 
 /* Starts on Monday 8 January 2024 at 09:00 in Berlin; EndDate 31
@@ -584,6 +588,16 @@ static const RecurrenceCase recurrence_cases[] = {
   { "/ews-calendar/recurrence/absolute-monthly/numbered", ABS_MONTHLY, NUMBERED, "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=8" },
   { "/ews-calendar/recurrence/absolute-monthly/end-date", ABS_MONTHLY, END_DATE, "FREQ=MONTHLY;UNTIL=20241231T080000Z;BYMONTHDAY=8" },
   { "/ews-calendar/recurrence/absolute-monthly/no-end", ABS_MONTHLY, NO_END, "FREQ=MONTHLY;BYMONTHDAY=8" },
+  /* DayOfMonth 29 to 31 falls on the last day of shorter months: the
+   * last of the days 28 to D that the month has. */
+  { "/ews-calendar/recurrence/absolute-monthly/day-29", ABS_MONTHLY_DAY (29, 1), NO_END,
+    "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1" },
+  { "/ews-calendar/recurrence/absolute-monthly/day-30", ABS_MONTHLY_DAY (30, 1), END_DATE,
+    "FREQ=MONTHLY;UNTIL=20241231T080000Z;BYMONTHDAY=28,29,30;BYSETPOS=-1" },
+  { "/ews-calendar/recurrence/absolute-monthly/day-31", ABS_MONTHLY_DAY (31, 1), NUMBERED,
+    "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" },
+  { "/ews-calendar/recurrence/absolute-monthly/day-31-every-other", ABS_MONTHLY_DAY (31, 2), NO_END,
+    "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" },
   { "/ews-calendar/recurrence/relative-monthly/numbered", REL_MONTHLY, NUMBERED, "FREQ=MONTHLY;COUNT=10;INTERVAL=3;BYDAY=2MO" },
   { "/ews-calendar/recurrence/relative-monthly/end-date", REL_MONTHLY, END_DATE, "FREQ=MONTHLY;UNTIL=20241231T080000Z;INTERVAL=3;BYDAY=2MO" },
   { "/ews-calendar/recurrence/relative-monthly/no-end", REL_MONTHLY, NO_END, "FREQ=MONTHLY;INTERVAL=3;BYDAY=2MO" },
@@ -599,6 +613,17 @@ static const RecurrenceCase recurrence_cases[] = {
   { "/ews-calendar/recurrence/absolute-yearly/numbered", ABS_YEARLY, NUMBERED, "FREQ=YEARLY;COUNT=10;BYMONTHDAY=8;BYMONTH=1" },
   { "/ews-calendar/recurrence/absolute-yearly/end-date", ABS_YEARLY, END_DATE, "FREQ=YEARLY;UNTIL=20241231T080000Z;BYMONTHDAY=8;BYMONTH=1" },
   { "/ews-calendar/recurrence/absolute-yearly/no-end", ABS_YEARLY, NO_END, "FREQ=YEARLY;BYMONTHDAY=8;BYMONTH=1" },
+  { "/ews-calendar/recurrence/absolute-yearly/february-29", ABS_YEARLY_DAY (29, "February"), NO_END,
+    "FREQ=YEARLY;BYMONTHDAY=28,29;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/recurrence/absolute-yearly/february-30", ABS_YEARLY_DAY (30, "February"), NUMBERED,
+    "FREQ=YEARLY;COUNT=10;BYMONTHDAY=28,29,30;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/recurrence/absolute-yearly/february-31", ABS_YEARLY_DAY (31, "February"), END_DATE,
+    "FREQ=YEARLY;UNTIL=20241231T080000Z;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/recurrence/absolute-yearly/april-31", ABS_YEARLY_DAY (31, "April"), NO_END,
+    "FREQ=YEARLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;BYMONTH=4" },
+  /* Every January has a 31st: the plain day. */
+  { "/ews-calendar/recurrence/absolute-yearly/january-31", ABS_YEARLY_DAY (31, "January"), NO_END,
+    "FREQ=YEARLY;BYMONTHDAY=31;BYMONTH=1" },
   { "/ews-calendar/recurrence/relative-yearly/numbered", REL_YEARLY, NUMBERED, "FREQ=YEARLY;COUNT=10;BYDAY=2MO;BYMONTH=1" },
   { "/ews-calendar/recurrence/relative-yearly/end-date", REL_YEARLY, END_DATE, "FREQ=YEARLY;UNTIL=20241231T080000Z;BYDAY=2MO;BYMONTH=1" },
   { "/ews-calendar/recurrence/relative-yearly/no-end", REL_YEARLY, NO_END, "FREQ=YEARLY;BYDAY=2MO;BYMONTH=1" },
@@ -863,7 +888,8 @@ test_all_day_recurring (void)
   g_autofree char *start = property_text (vevent, ICAL_DTSTART_PROPERTY);
   g_autofree char *exdate = property_text (vevent, ICAL_EXDATE_PROPERTY);
   g_autofree char *rule = rrule_of (vevent);
-  g_autofree char *expected = normalised_rule ("FREQ=YEARLY;UNTIL=20360229;BYMONTHDAY=29;BYMONTH=2");
+  /* 28 February in the years between, as Exchange has it. */
+  g_autofree char *expected = normalised_rule ("FREQ=YEARLY;UNTIL=20360229;BYMONTHDAY=28,29;BYSETPOS=-1;BYMONTH=2");
   g_autoptr(xmlDoc) written = write_create_item (vcalendar, NULL, AGL_EWS_WRITE_SERVER_FIELDS);
   g_autofree char *end_date = xpath_string (written, "//t:EndDateRecurrence/t:EndDate");
   g_autofree char *deleted = xpath_string (written, "//t:DeletedOccurrence/t:Start");
@@ -875,6 +901,208 @@ test_all_day_recurring (void)
   g_assert_cmpstr (deleted, ==, "2028-02-28T23:00:00Z");
   assert_round_trip (vcalendar);
 }
+
+/* ---- the last day of shorter months ---- */
+
+typedef struct
+{
+  const char *path;
+  int         day_of_month;
+  const char *month;       /* NULL: monthly */
+  int         year;        /* the first occurrence, 09:00 in Berlin */
+  int         first_month;
+  guint       n;           /* occurrences checked */
+  const char *rrule;
+} MonthEndCase;
+
+static const MonthEndCase month_end_cases[] = {
+  { "/ews-calendar/month-end/monthly-29", 29, NULL, 2023, 1, 26, "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1" },
+  { "/ews-calendar/month-end/monthly-30", 30, NULL, 2024, 1, 26, "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1" },
+  { "/ews-calendar/month-end/monthly-31", 31, NULL, 2024, 1, 26, "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" },
+  { "/ews-calendar/month-end/yearly-february-29", 29, "February", 2024, 2, 9,
+    "FREQ=YEARLY;BYMONTHDAY=28,29;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/month-end/yearly-february-30", 30, "February", 2024, 2, 9,
+    "FREQ=YEARLY;BYMONTHDAY=28,29,30;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/month-end/yearly-february-31", 31, "February", 2025, 2, 9,
+    "FREQ=YEARLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;BYMONTH=2" },
+  { "/ews-calendar/month-end/yearly-april-31", 31, "April", 2024, 4, 5,
+    "FREQ=YEARLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;BYMONTH=4" },
+};
+
+/* The @i-th date of the series as Exchange's documentation has it:
+ * DayOfMonth, or the month's last day when the month is shorter. */
+static void
+exchange_date (const MonthEndCase *test,
+               guint               i,
+               GDate              *date)
+{
+  int months = test->month == NULL ? (int) i : 12 * (int) i;
+  int year = test->year + (test->first_month - 1 + months) / 12;
+  int month = (test->first_month - 1 + months) % 12 + 1;
+  int last = g_date_get_days_in_month (month, year);
+
+  g_date_clear (date, 1);
+  g_date_set_dmy (date, MIN (test->day_of_month, last), month, year);
+}
+
+/* An Exchange series on day 29, 30 or 31 becomes a rule the agenda
+ * (libical 3.0) expands to the same dates, and goes back as the same
+ * DayOfMonth. */
+static void
+test_month_end (gconstpointer data)
+{
+  const MonthEndCase *test = data;
+  g_autoptr(GTimeZone) berlin = g_time_zone_new_identifier ("Europe/Berlin");
+  g_autoptr(GDateTime) first = NULL, first_utc = NULL, after = NULL;
+  g_autofree char *start = NULL, *end = NULL, *pattern = NULL, *fields = NULL;
+  g_autofree char *rule = NULL, *expected = NULL, *text = NULL, *written_day = NULL;
+  g_autofree char *written_month = NULL, *written_pattern = NULL;
+  g_autoptr(icalcomponent) vcalendar = NULL;
+  g_autoptr(GPtrArray) occurrences = NULL;
+  g_autoptr(xmlDoc) written = NULL;
+  g_autoptr(GError) error = NULL;
+  GDate date;
+
+  exchange_date (test, 0, &date);
+  first = g_date_time_new (berlin, g_date_get_year (&date), g_date_get_month (&date),
+                           g_date_get_day (&date), 9, 0, 0);
+  first_utc = g_date_time_to_utc (first);
+  start = g_date_time_format (first_utc, "%Y-%m-%dT%H:%M:%SZ");
+  g_clear_pointer (&first_utc, g_date_time_unref);
+  first_utc = g_date_time_add_hours (first, 1);
+  end = g_date_time_format (first_utc, "%Y-%m-%dT%H:%M:%SZ");
+  if (test->month == NULL)
+    pattern = g_strdup_printf ("<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval>"
+                               "<t:DayOfMonth>%d</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
+                               test->day_of_month);
+  else
+    pattern = g_strdup_printf ("<t:AbsoluteYearlyRecurrence><t:DayOfMonth>%d</t:DayOfMonth>"
+                               "<t:Month>%s</t:Month></t:AbsoluteYearlyRecurrence>",
+                               test->day_of_month, test->month);
+  fields = g_strdup_printf ("<t:ItemId Id=\"AAMkMonthEnd\"/><t:Subject>Month end</t:Subject>"
+                            "<t:UID>agendaline-test-month-end</t:UID>"
+                            "<t:Start>%s</t:Start><t:End>%s</t:End>"
+                            "<t:IsAllDayEvent>false</t:IsAllDayEvent>"
+                            "<t:CalendarItemType>RecurringMaster</t:CalendarItemType>"
+                            "<t:Recurrence>%s<t:NoEndRecurrence><t:StartDate>%04d-%02d-%02d</t:StartDate>"
+                            "</t:NoEndRecurrence></t:Recurrence>"
+                            "<t:StartTimeZoneId>W. Europe Standard Time</t:StartTimeZoneId>"
+                            "<t:EndTimeZoneId>W. Europe Standard Time</t:EndTimeZoneId>",
+                            start, end, pattern, g_date_get_year (&date), g_date_get_month (&date),
+                            g_date_get_day (&date));
+  vcalendar = map_item_text (fields);
+  rule = rrule_of (master (vcalendar));
+  expected = normalised_rule (test->rrule);
+  g_assert_cmpstr (rule, ==, expected);
+
+  /* The agenda's own expansion gives Exchange's dates, no more, no fewer. */
+  exchange_date (test, test->n, &date);
+  after = g_date_time_new (berlin, g_date_get_year (&date), g_date_get_month (&date), 1, 0, 0, 0);
+  text = icalcomponent_as_ical_string_r (vcalendar);
+  occurrences = agl_occurrences_expand (text, g_date_time_to_unix (first), g_date_time_to_unix (after),
+                                        &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (occurrences->len, ==, test->n);
+  for (guint i = 0; i < occurrences->len; i++)
+    {
+      const AglOccurrence *occurrence = occurrences->pdata[i];
+      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (occurrence->start);
+      g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, berlin);
+      g_autofree char *got = g_date_time_format (local, "%Y-%m-%d %H:%M");
+      g_autofree char *want = NULL;
+
+      exchange_date (test, i, &date);
+      want = g_strdup_printf ("%04d-%02d-%02d 09:00", g_date_get_year (&date), g_date_get_month (&date),
+                              g_date_get_day (&date));
+      g_assert_cmpstr (got, ==, want);
+    }
+
+  /* Written back: the same DayOfMonth (and Month). */
+  written = write_create_item (vcalendar, NULL, AGL_EWS_WRITE_DEFAULT);
+  written_pattern = xpath_string (written, "local-name(//t:CalendarItem/t:Recurrence/*[1])");
+  written_day = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[1]/t:DayOfMonth");
+  written_month = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[1]/t:Month");
+  g_assert_cmpstr (written_pattern, ==, test->month == NULL ? "AbsoluteMonthlyRecurrence"
+                                                           : "AbsoluteYearlyRecurrence");
+  g_assert_cmpint (atoi (written_day), ==, test->day_of_month);
+  g_assert_cmpstr (written_month, ==, test->month != NULL ? test->month : "");
+  assert_round_trip (vcalendar);
+}
+
+/* The shapes that go to Exchange as DayOfMonth from an iCalendar written
+ * elsewhere: the last-day sets in any order, BYMONTHDAY=-1, and a plain
+ * day no month of the series lacks. */
+typedef struct
+{
+  const char *path;
+  const char *dtstart;
+  const char *rrule;
+  const char *pattern;
+  int         day_of_month;
+  int         interval;     /* monthly only */
+  const char *month;        /* yearly only */
+} DayOfMonthCase;
+
+static const DayOfMonthCase day_of_month_cases[] = {
+  { "/ews-calendar/rrule-to-day-of-month/monthly-set-31", "20240131T090000",
+    "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", "AbsoluteMonthlyRecurrence", 31, 1, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-set-31-reversed", "20240131T090000",
+    "FREQ=MONTHLY;INTERVAL=3;BYSETPOS=-1;BYMONTHDAY=31,30,29,28", "AbsoluteMonthlyRecurrence", 31, 3, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-set-30", "20240130T090000",
+    "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", "AbsoluteMonthlyRecurrence", 30, 1, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-set-29", "20240129T090000",
+    "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1", "AbsoluteMonthlyRecurrence", 29, 1, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-last-day", "20240131T090000",
+    "FREQ=MONTHLY;BYMONTHDAY=-1", "AbsoluteMonthlyRecurrence", 31, 1, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-28", "20240128T090000",
+    "FREQ=MONTHLY;BYMONTHDAY=28", "AbsoluteMonthlyRecurrence", 28, 1, NULL },
+  /* Every twelve months from January, or every six from July: every
+   * month the series meets has a 31st. */
+  { "/ews-calendar/rrule-to-day-of-month/monthly-31-every-12", "20240131T090000",
+    "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31", "AbsoluteMonthlyRecurrence", 31, 12, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/monthly-31-every-6-from-july", "20240731T090000",
+    "FREQ=MONTHLY;INTERVAL=6;BYMONTHDAY=31", "AbsoluteMonthlyRecurrence", 31, 6, NULL },
+  { "/ews-calendar/rrule-to-day-of-month/yearly-set-february-29", "20240229T090000",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1", "AbsoluteYearlyRecurrence", 29, 0, "February" },
+  { "/ews-calendar/rrule-to-day-of-month/yearly-set-april-31", "20240430T090000",
+    "FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", "AbsoluteYearlyRecurrence", 31, 0, "April" },
+  { "/ews-calendar/rrule-to-day-of-month/yearly-last-day-of-february", "20240229T090000",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1", "AbsoluteYearlyRecurrence", 31, 0, "February" },
+  { "/ews-calendar/rrule-to-day-of-month/yearly-january-31", "20240131T090000",
+    "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=31", "AbsoluteYearlyRecurrence", 31, 0, "January" },
+};
+
+static void
+test_rrule_to_day_of_month (gconstpointer data)
+{
+  const DayOfMonthCase *test = data;
+  g_autofree char *ical = g_strdup_printf ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                                           "BEGIN:VEVENT\r\nUID:month-end\r\n"
+                                           "DTSTART;TZID=Europe/Berlin:%s\r\n"
+                                           "DURATION:PT1H\r\n"
+                                           "RRULE:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                                           test->dtstart, test->rrule);
+  g_autoptr(icalcomponent) vcalendar = parse_ical (ical);
+  g_autoptr(xmlDoc) written = write_create_item (vcalendar, NULL, AGL_EWS_WRITE_DEFAULT);
+  g_autofree char *pattern = xpath_string (written, "local-name(//t:CalendarItem/t:Recurrence/*[1])");
+  g_autofree char *day = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[1]/t:DayOfMonth");
+  g_autofree char *interval = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[1]/t:Interval");
+  g_autofree char *month = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[1]/t:Month");
+  g_autofree char *start_date = xpath_string (written, "//t:CalendarItem/t:Recurrence/*[2]/t:StartDate");
+  g_autofree char *want_start = g_strdup_printf ("%.4s-%.2s-%.2s", test->dtstart, test->dtstart + 4,
+                                                 test->dtstart + 6);
+
+  g_assert_cmpstr (pattern, ==, test->pattern);
+  g_assert_cmpint (atoi (day), ==, test->day_of_month);
+  if (test->month == NULL)
+    g_assert_cmpint (atoi (interval), ==, test->interval);
+  g_assert_cmpstr (month, ==, test->month != NULL ? test->month : "");
+  g_assert_cmpstr (start_date, ==, want_start);
+}
+
+/* A plain day that some month of the series lacks is skipped there by
+ * RFC 5545 but would fall on that month's last day in Exchange. */
+#define SKIPS(rule, day) "“" rule "”: it has no equivalent for skipping the months that have no day " #day
 
 /* ---- occurrences ---- */
 
@@ -1393,6 +1621,30 @@ static const RefusedCase refused_cases[] = {
   { "/ews-calendar/unsupported-rrule/yearly-interval", "FREQ=YEARLY;INTERVAL=2", "INTERVAL" },
   { "/ews-calendar/unsupported-rrule/byweekno", "FREQ=YEARLY;BYWEEKNO=20", "BYWEEKNO" },
   { "/ews-calendar/unsupported-rrule/weekly-numbered-day", "FREQ=WEEKLY;BYDAY=1MO", "BYDAY=1MO" },
+  { "/ews-calendar/unsupported-rrule/monthly-31-skipping", "FREQ=MONTHLY;BYMONTHDAY=31",
+    SKIPS ("FREQ=MONTHLY;BYMONTHDAY=31", 31) },
+  { "/ews-calendar/unsupported-rrule/monthly-30-skipping", "FREQ=MONTHLY;BYMONTHDAY=30",
+    SKIPS ("FREQ=MONTHLY;BYMONTHDAY=30", 30) },
+  { "/ews-calendar/unsupported-rrule/monthly-29-skipping", "FREQ=MONTHLY;COUNT=12;BYMONTHDAY=29",
+    SKIPS ("FREQ=MONTHLY;COUNT=12;BYMONTHDAY=29", 29) },
+  /* January, March, May, July, September: no 31 September. */
+  { "/ews-calendar/unsupported-rrule/monthly-31-every-other-skipping", "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=31",
+    SKIPS ("FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=31", 31) },
+  { "/ews-calendar/unsupported-rrule/yearly-february-29-skipping", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+    SKIPS ("FREQ=YEARLY;BYMONTHDAY=29;BYMONTH=2", 29) },
+  { "/ews-calendar/unsupported-rrule/yearly-april-31-never", "FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31",
+    SKIPS ("FREQ=YEARLY;BYMONTHDAY=31;BYMONTH=4", 31) },
+  /* Near misses of the last-day sets. */
+  { "/ews-calendar/unsupported-rrule/last-day-set-without-28", "FREQ=MONTHLY;BYMONTHDAY=29,30,31;BYSETPOS=-1",
+    "several BYMONTHDAY values" },
+  { "/ews-calendar/unsupported-rrule/last-day-set-with-gap", "FREQ=MONTHLY;BYMONTHDAY=28,30,31;BYSETPOS=-1",
+    "several BYMONTHDAY values" },
+  { "/ews-calendar/unsupported-rrule/last-day-set-first", "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=1",
+    "several BYMONTHDAY values" },
+  { "/ews-calendar/unsupported-rrule/last-day-set-no-setpos", "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31",
+    "several BYMONTHDAY values" },
+  { "/ews-calendar/unsupported-rrule/yearly-last-day-set-without-month", "FREQ=YEARLY;BYMONTHDAY=28,29;BYSETPOS=-1",
+    "several BYMONTHDAY values" },
 };
 
 static void
@@ -1415,6 +1667,37 @@ test_refused (gconstpointer data)
   g_assert_error (error, AGL_EWS_CALENDAR_ERROR, AGL_EWS_CALENDAR_ERROR_UNSUPPORTED_RECURRENCE);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, test->named));
+}
+
+/* Without BYMONTHDAY the day is DTSTART's: a series from 31 January
+ * skips the shorter months as well, a yearly one from 29 February the
+ * common years. */
+static void
+test_refused_dtstart_day (void)
+{
+  static const struct { const char *dtstart; const char *rrule; const char *named; } cases[] = {
+    { "20240131T090000", "FREQ=MONTHLY", SKIPS ("FREQ=MONTHLY", 31) },
+    { "20240229T090000", "FREQ=YEARLY;COUNT=3", SKIPS ("FREQ=YEARLY;COUNT=3", 29) },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *ical = g_strdup_printf ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                                               "BEGIN:VEVENT\r\nUID:refused\r\n"
+                                               "DTSTART;TZID=Europe/Berlin:%s\r\nDURATION:PT1H\r\n"
+                                               "RRULE:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                                               cases[i].dtstart, cases[i].rrule);
+      g_autoptr(icalcomponent) vcalendar = parse_ical (ical);
+      g_autoptr(xmlBuffer) buffer = xmlBufferCreate ();
+      g_autoptr(xmlTextWriter) writer = xmlNewTextWriterMemory (buffer, 0);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (agl_ews_calendar_item_write (writer, vcalendar, NULL, zones (), NULL,
+                                                   AGL_EWS_WRITE_DEFAULT, &error));
+      g_assert_error (error, AGL_EWS_CALENDAR_ERROR, AGL_EWS_CALENDAR_ERROR_UNSUPPORTED_RECURRENCE);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].named));
+    }
 }
 
 static void
@@ -1484,6 +1767,11 @@ main (int argc, char **argv)
   g_test_add_func ("/ews-calendar/updates/nothing-changed", test_updates_nothing_changed);
   for (gsize i = 0; i < G_N_ELEMENTS (refused_cases); i++)
     g_test_add_data_func (refused_cases[i].path, &refused_cases[i], test_refused);
+  g_test_add_func ("/ews-calendar/unsupported-rrule/dtstart-day-skipping", test_refused_dtstart_day);
+  for (gsize i = 0; i < G_N_ELEMENTS (month_end_cases); i++)
+    g_test_add_data_func (month_end_cases[i].path, &month_end_cases[i], test_month_end);
+  for (gsize i = 0; i < G_N_ELEMENTS (day_of_month_cases); i++)
+    g_test_add_data_func (day_of_month_cases[i].path, &day_of_month_cases[i], test_rrule_to_day_of_month);
   g_test_add_func ("/ews-calendar/unknown-time-zone-refused", test_unknown_zone_refused);
   g_test_add_func ("/ews-calendar/item-without-identity", test_item_without_identity);
 
