@@ -14,6 +14,11 @@
  * enough that the parser sees a big SyncFolderItems page in pieces. */
 #define READ_CHUNK_BYTES 65536
 
+/* An error page (503, 502) up to this size is read before the retry, so
+ * that the retry can go out on the same connection; a longer one is
+ * dropped with its connection. */
+#define DRAIN_MAX_BYTES 65536
+
 /* An ordinary request that sends nothing for this long is dead; streaming
  * requests use a session without an I/O timeout (the server is silent
  * between notifications). */
@@ -368,6 +373,34 @@ agl_ews_connection_open_finish (AglEwsConnection *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Giving connections back */
+
+static void
+body_released_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_input_stream_close_finish (G_INPUT_STREAM (source), result, &error))
+    g_debug ("Dropped an HTTP connection: %s", error->message);
+}
+
+/* Drops @stream, a response body the caller is done with, closing it
+ * asynchronously: dropping only the reference would close it whenever the
+ * last one goes (with a blocking close on the main loop), which can be
+ * after the next request was sent.  A connection whose body was not read
+ * to its end is not reused by libsoup. */
+static void
+release_body (GInputStream **stream)
+{
+  if (*stream == NULL)
+    return;
+  if (!g_input_stream_is_closed (*stream) && !g_input_stream_has_pending (*stream))
+    g_input_stream_close_async (*stream, G_PRIORITY_DEFAULT, NULL, body_released_cb, NULL);
+  g_clear_object (stream);
+}
+
 /* Sending a request with retries */
 
 typedef struct {
@@ -380,6 +413,9 @@ typedef struct {
   AglEwsParser  *parser;
   guint          wait_id;
   gulong         cancelled_id;
+  GError        *drain_error;   /* to retry on once the error page is read */
+  gboolean       drain_ambiguous;
+  gsize          drained;
 } SendData;
 
 static void
@@ -388,9 +424,10 @@ send_data_free (SendData *data)
   g_assert (data->wait_id == 0);
   g_free (data->operation);
   g_bytes_unref (data->request);
+  release_body (&data->stream);
   g_clear_object (&data->message);
-  g_clear_object (&data->stream);
   g_clear_pointer (&data->parser, agl_ews_parser_free);
+  g_clear_error (&data->drain_error);
   g_free (data);
 }
 
@@ -472,8 +509,8 @@ retry_or_fail (GTask    *task,
   GCancellable *cancellable = g_task_get_cancellable (task);
   guint delay;
 
+  release_body (&data->stream);
   g_clear_object (&data->message);
-  g_clear_object (&data->stream);
   g_clear_pointer (&data->parser, agl_ews_parser_free);
 
   /* Sending a CreateItem again after it may have succeeded would create
@@ -626,6 +663,54 @@ handle_document (GTask  *task,
   g_object_unref (task);
 }
 
+/* The body was read to its end and its stream closed: parse it. */
+static void
+finish_body (GTask *task)
+{
+  SendData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  guint status = soup_message_get_status (data->message);
+  xmlDoc *doc;
+
+  doc = agl_ews_parser_finish (data->parser, &error);
+  if (doc == NULL)
+    {
+      /* HTTP 500 is a SOAP fault when it has a SOAP body; without one it is
+       * the web server's own failure, which passes. */
+      if (status != SOUP_STATUS_OK)
+        {
+          GError *status_error = g_error_new (AGL_EWS_ERROR, AGL_EWS_ERROR_HTTP_STATUS,
+                                              _("The server answered HTTP %u %s."), status,
+                                              soup_message_get_reason_phrase (data->message));
+          retry_or_fail (task, status_error, -1, TRUE);
+        }
+      else
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+        }
+      return;
+    }
+  handle_document (task, doc);
+}
+
+static void
+body_closed_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The whole body is in the parser: a failure here only costs the
+   * connection, which libsoup then does not reuse. */
+  if (!g_input_stream_close_finish (G_INPUT_STREAM (source), result, &error))
+    g_debug ("EWS %s: closing the response failed: %s", data->operation, error->message);
+  g_clear_object (&data->stream);
+  finish_body (task);
+}
+
 static void
 read_cb (GObject      *source,
          GAsyncResult *result,
@@ -635,8 +720,6 @@ read_cb (GObject      *source,
   SendData *data = g_task_get_task_data (task);
   g_autoptr(GBytes) chunk = NULL;
   g_autoptr(GError) error = NULL;
-  guint status = soup_message_get_status (data->message);
-  xmlDoc *doc;
 
   chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
   if (chunk == NULL)
@@ -670,26 +753,100 @@ read_cb (GObject      *source,
       return;
     }
 
-  doc = agl_ews_parser_finish (data->parser, &error);
-  if (doc == NULL)
+  /* End of the body: finish the message (close its stream) before the
+   * caller hears of the response, so that the connection is idle in the
+   * session's pool when the caller (a paged sync) sends the next request.
+   * Not cancellable: the body is complete, and a cancelled close would
+   * throw the connection away. */
+  g_input_stream_close_async (data->stream, G_PRIORITY_DEFAULT, NULL, body_closed_cb, task);
+}
+
+/* Reading a transient error page to its end, then retrying */
+
+static void
+drain_done (GTask *task)
+{
+  SendData *data = g_task_get_task_data (task);
+
+  data->drained = 0;
+  retry_or_fail (task, g_steal_pointer (&data->drain_error), -1, data->drain_ambiguous);
+}
+
+static void
+drain_closed_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_input_stream_close_finish (G_INPUT_STREAM (source), result, &error))
+    g_debug ("EWS %s: closing an error page failed: %s", data->operation, error->message);
+  g_clear_object (&data->stream);
+  drain_done (task);
+}
+
+static void
+drain_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) chunk = NULL;
+  g_autoptr(GError) error = NULL;
+
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (chunk == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      /* HTTP 500 is a SOAP fault when it has a SOAP body; without one it is
-       * the web server's own failure, which passes. */
-      if (status != SOUP_STATUS_OK)
-        {
-          GError *status_error = g_error_new (AGL_EWS_ERROR, AGL_EWS_ERROR_HTTP_STATUS,
-                                              _("The server answered HTTP %u %s."), status,
-                                              soup_message_get_reason_phrase (data->message));
-          retry_or_fail (task, status_error, -1, TRUE);
-        }
-      else
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
       return;
     }
-  handle_document (task, doc);
+  if (chunk == NULL)
+    {
+      /* The status is what counts; the connection just is not reused. */
+      g_clear_object (&data->stream);
+      drain_done (task);
+      return;
+    }
+  if (g_bytes_get_size (chunk) == 0)
+    {
+      g_input_stream_close_async (data->stream, G_PRIORITY_DEFAULT, NULL, drain_closed_cb, task);
+      return;
+    }
+  data->drained += g_bytes_get_size (chunk);
+  if (data->drained > DRAIN_MAX_BYTES)
+    {
+      drain_done (task);
+      return;
+    }
+  g_input_stream_read_bytes_async (data->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), drain_cb, task);
+}
+
+/* Retries with @error after reading the body of a transient HTTP error:
+ * short as it is, leaving it unread would cost the connection, and the
+ * retry (with NTLM) a new handshake. */
+static void
+drain_then_retry (GTask    *task,
+                  GError   *error,
+                  gboolean  ambiguous)
+{
+  SendData *data = g_task_get_task_data (task);
+  goffset length = soup_message_headers_get_content_length (soup_message_get_response_headers (data->message));
+
+  if (length > DRAIN_MAX_BYTES)
+    {
+      retry_or_fail (task, error, -1, ambiguous);
+      return;
+    }
+  data->drain_error = error;
+  data->drain_ambiguous = ambiguous;
+  data->drained = 0;
+  g_input_stream_read_bytes_async (data->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), drain_cb, task);
 }
 
 static void
@@ -729,7 +886,7 @@ send_opened_cb (GObject      *source,
                                       _("The server answered HTTP %u %s."), status,
                                       soup_message_get_reason_phrase (data->message));
           /* 503: the server turned the request away without doing it. */
-          retry_or_fail (task, status_error, -1, status != SOUP_STATUS_SERVICE_UNAVAILABLE);
+          drain_then_retry (task, status_error, status != SOUP_STATUS_SERVICE_UNAVAILABLE);
           return;
         }
       g_task_return_new_error (task, AGL_EWS_ERROR, AGL_EWS_ERROR_HTTP_STATUS,
@@ -1135,7 +1292,15 @@ agl_ews_connection_new_message (AglEwsConnection *self,
 
   message = soup_message_new (method, url);
   g_return_val_if_fail (message != NULL, NULL);
-  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  /* IDEMPOTENT: libsoup sends a POST without it on a new connection every
+   * time, never on an idle kept-alive one, and with NTLM that costs a TLS
+   * handshake and an NTLM handshake per request.  The flag only lets the
+   * message use an idle connection: libsoup still never sends a POST again
+   * by itself when a kept-alive connection turns out closed (it restarts
+   * only methods that are idempotent by name), so a CreateItem is never
+   * duplicated; the failure reaches send_opened_cb() as a dropped
+   * connection, retried or not like any other. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_IDEMPOTENT);
   headers = soup_message_get_request_headers (message);
   if (request != NULL)
     {

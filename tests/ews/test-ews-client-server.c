@@ -40,6 +40,8 @@ typedef struct {
   gboolean  server_busy;    /* answered ErrorServerBusy */
   gboolean  schema_refused; /* answered ErrorSchemaValidation */
   gboolean  finished;       /* the server is done with it, answered or not */
+  guint     connection;     /* serial of the TCP connection it came on */
+  gboolean  ntlm_negotiate; /* carried an NTLM NEGOTIATE (type 1) message */
 } Request;
 
 /* Called once the server's handler ran for a request of the watched
@@ -53,6 +55,7 @@ typedef struct {
   char         *url;
   GPtrArray    *requests;          /* Request, since the start */
   guint         n_mailboxes;
+  guint         n_connections;     /* TCP connections the server read from */
   const char   *watched;           /* operation for served_func */
   ServedFunc    served_func;
   gpointer      served_data;
@@ -79,6 +82,41 @@ request_free (Request *request)
 }
 
 /* Request log */
+
+/* A serial for the connection @message came on, numbered in the order the
+ * server first read from it (the socket object is new for every accepted
+ * connection, so a reused address does not mix two up). */
+static guint
+connection_serial (SoupServerMessage *message)
+{
+  GSocket *socket = soup_server_message_get_socket (message);
+  guint serial;
+
+  if (socket == NULL)
+    return 0;
+  serial = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (socket), "test-connection-serial"));
+  if (serial == 0)
+    {
+      serial = ++harness.n_connections;
+      g_object_set_data (G_OBJECT (socket), "test-connection-serial", GUINT_TO_POINTER (serial));
+    }
+  return serial;
+}
+
+/* "NTLM " and base64 of "NTLMSSP\0" and type 1: a handshake starting. */
+static gboolean
+is_ntlm_negotiate (SoupServerMessage *message)
+{
+  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (message),
+                                                     "Authorization");
+  g_autofree guchar *token = NULL;
+  gsize len = 0;
+
+  if (header == NULL || g_ascii_strncasecmp (header, "NTLM ", 5) != 0)
+    return FALSE;
+  token = g_base64_decode (header + 5, &len);
+  return len >= 12 && memcmp (token, "NTLMSSP\0", 8) == 0 && token[8] == 1;
+}
 
 static char *
 find_operation (const char *body)
@@ -172,6 +210,8 @@ request_read_hook (GSignalInvocationHint *hint,
   request->operation = find_operation (text);
   request->version = find_version (text);
   request->read_us = g_get_monotonic_time ();
+  request->connection = connection_serial (message);
+  request->ntlm_negotiate = is_ntlm_negotiate (message);
   g_ptr_array_add (harness.requests, request);
   g_signal_connect (message, "wrote-headers", G_CALLBACK (wrote_headers_cb), request);
   g_signal_connect (message, "finished", G_CALLBACK (finished_cb), request);
@@ -200,6 +240,27 @@ ews_requests (Fixture    *f,
         g_ptr_array_add (out, r);
     }
   return out;
+}
+
+/* How many TCP connections the requests since harness.requests[@first]
+ * came on, and how many NTLM handshakes they started. */
+static guint
+count_connections (guint  first,
+                   guint *out_negotiations)
+{
+  g_autoptr(GHashTable) connections = g_hash_table_new (NULL, NULL);
+  guint negotiations = 0;
+
+  for (guint i = first; i < harness.requests->len; i++)
+    {
+      Request *r = g_ptr_array_index (harness.requests, i);
+
+      g_hash_table_add (connections, GUINT_TO_POINTER (r->connection));
+      negotiations += r->ntlm_negotiate ? 1 : 0;
+    }
+  if (out_negotiations != NULL)
+    *out_negotiations = negotiations;
+  return g_hash_table_size (connections);
 }
 
 /* Waiting */
@@ -596,6 +657,7 @@ test_sync_paged (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *state = NULL;
   guint pages = 0;
+  guint negotiations = 0;
 
   for (guint i = 0; i < 30; i++)
     {
@@ -626,6 +688,9 @@ test_sync_paged (Fixture       *f,
   g_assert_cmpuint (page->changes->len, ==, 0);
   requests = ews_requests (f, "SyncFolderItems");
   g_assert_cmpuint (requests->len, ==, 6);
+  /* Every page on the one kept-alive connection, signed on to once. */
+  g_assert_cmpuint (count_connections (f->first_request, &negotiations), ==, 1);
+  g_assert_cmpuint (negotiations, ==, 1);
 }
 
 static void
@@ -1534,6 +1599,105 @@ test_sync_invalid_state (Fixture       *f,
   g_assert_true (page->includes_last);
 }
 
+/* Tests: connection reuse */
+
+#define KEEP_ALIVE_REQUESTS 10
+
+/* Sends KEEP_ALIVE_REQUESTS GetFolder requests one after the other through
+ * @remote and checks that they shared one kept-alive TCP connection (as
+ * with IIS: a paged sync must not pay a TLS and NTLM handshake per page). */
+static void
+assert_requests_share_connection (Fixture    *f,
+                                  AglRemote  *remote,
+                                  const char *auth)
+{
+  g_autoptr(GPtrArray) requests = NULL;
+  guint first = harness.requests->len;
+  guint negotiations = 0;
+  guint unauthorized = 0;
+  guint connections;
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < KEEP_ALIVE_REQUESTS; i++)
+    {
+      g_autoptr(AglRemoteFolder) folder = NULL;
+      g_autoptr(GError) error = NULL;
+
+      agl_remote_get_calendar_folder_async (remote, NULL, done_cb, f);
+      folder = agl_remote_get_calendar_folder_finish (remote, wait_result (f), &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (folder);
+    }
+
+  for (guint i = first; i < harness.requests->len; i++)
+    {
+      Request *r = g_ptr_array_index (harness.requests, i);
+
+      unauthorized += r->status == SOUP_STATUS_UNAUTHORIZED ? 1 : 0;
+    }
+  connections = count_connections (first, &negotiations);
+  g_test_message ("%s: %u requests (%u answered 401) on %u TCP connection(s) in %.1f ms",
+                  auth, harness.requests->len - first, unauthorized, connections,
+                  (double) (g_get_monotonic_time () - start) / 1000.0);
+
+  requests = ews_requests (f, "GetFolder");
+  g_assert_cmpuint (requests->len, ==, KEEP_ALIVE_REQUESTS);
+  g_assert_cmpuint (connections, ==, 1);
+  if (g_str_equal (auth, "ntlm"))
+    {
+      /* One handshake: NEGOTIATE, CHALLENGE (401), AUTHENTICATE. */
+      g_assert_cmpuint (negotiations, ==, 1);
+      g_assert_cmpuint (unauthorized, <=, 2);
+    }
+  else
+    {
+      /* Basic: one 401 to learn the realm, then credentials up front. */
+      g_assert_cmpuint (negotiations, ==, 0);
+      g_assert_cmpuint (unauthorized, <=, 1);
+    }
+}
+
+static void
+test_keep_alive_ntlm (Fixture       *f,
+                      gconstpointer  data)
+{
+  assert_requests_share_connection (f, f->remote, "ntlm");
+}
+
+/* Retries after IIS's error pages (503, a 500 without SOAP) and a busy
+ * fault go out on the same connection, still without a new handshake. */
+static void
+test_keep_alive_after_errors (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GPtrArray) requests = NULL;
+  guint negotiations = 0;
+  static const char *faults[] = { "http-503", "http-500", "server-busy" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (faults); i++)
+    {
+      g_autoptr(AglRemoteFolder) folder = NULL;
+      g_autoptr(GError) error = NULL;
+
+      ews_harness_inject_fault (harness.server, faults[i], 1, 10);
+      folder = get_folder (f, &error);
+      g_assert_no_error (error);
+    }
+  requests = ews_requests (f, "GetFolder");
+  g_assert_cmpuint (requests->len, ==, 2 * G_N_ELEMENTS (faults));
+  g_assert_cmpuint (count_connections (f->first_request, &negotiations), ==, 1);
+  g_assert_cmpuint (negotiations, ==, 1);
+}
+
+static void
+test_keep_alive_basic (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(AglRemote) remote = make_remote (f->address, f->user, "basic", PASSWORD);
+
+  assert_requests_share_connection (f, remote, "basic");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1582,6 +1746,9 @@ main (int    argc,
   ADD ("fault/delay", test_fault_delay);
   ADD ("auth/basic", test_auth_basic);
   ADD ("auth/wrong-password", test_auth_wrong_password);
+  ADD ("keep-alive/ntlm", test_keep_alive_ntlm);
+  ADD ("keep-alive/basic", test_keep_alive_basic);
+  ADD ("keep-alive/after-errors", test_keep_alive_after_errors);
   ADD ("impersonation/works", test_impersonation);
   ADD ("impersonation/denied-and-non-existent", test_impersonation_denied);
 

@@ -21,6 +21,7 @@ typedef struct {
   gint64            finished_at;
   guint             handler_state;
   GCancellable     *cancellable;
+  GPtrArray        *sockets;        /* GSocket of each request, by the peer */
 } Fixture;
 
 /* The retries of the tests: short windows, three attempts. */
@@ -43,6 +44,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_pointer (&f->folder, agl_ews_folder_info_free);
   g_clear_error (&f->error);
   g_clear_object (&f->cancellable);
+  g_clear_pointer (&f->sockets, g_ptr_array_unref);
   g_free (f->url);
 }
 
@@ -190,6 +192,62 @@ test_auth_basic (Fixture       *f,
   get_folder (f);
   g_assert_no_error (f->error);
   g_assert_cmpstr (f->folder->folder_id, ==, "CAL-1");
+}
+
+/* Connection reuse */
+
+static void
+socket_handler (EwsTestPeer       *peer,
+                SoupServerMessage *message,
+                EwsTestRequest    *request,
+                guint              n,
+                gpointer           user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->sockets, g_object_ref (soup_server_message_get_socket (message)));
+  respond_folder (message);
+}
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* POSTs go out on the kept-alive connection; one the server closed while
+ * it was idle (IIS after its connection timeout) is not written to: the
+ * request goes out once, on a new connection, without an error. */
+static void
+test_keep_alive (Fixture       *f,
+                 gconstpointer  data)
+{
+  gboolean waited = FALSE;
+
+  f->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  ews_test_peer_set_handler (f->peer, socket_handler, f);
+  connect_account (f, "oauth2", TRUE, "token");
+  for (guint i = 0; i < 3; i++)
+    {
+      get_folder (f);
+      g_assert_no_error (f->error);
+      g_clear_pointer (&f->folder, agl_ews_folder_info_free);
+    }
+  g_assert_cmpuint (f->sockets->len, ==, 3);
+  g_assert_true (f->sockets->pdata[1] == f->sockets->pdata[0]);
+  g_assert_true (f->sockets->pdata[2] == f->sockets->pdata[0]);
+
+  /* The server ends the idle connection; its FIN arrives before the next
+   * request is sent. */
+  g_assert_true (g_socket_shutdown (f->sockets->pdata[0], FALSE, TRUE, NULL));
+  g_timeout_add (100, set_flag_cb, &waited);
+  ews_test_wait (&waited);
+
+  get_folder (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (f->sockets->len, ==, 4);
+  g_assert_true (f->sockets->pdata[3] != f->sockets->pdata[0]);
 }
 
 static void
@@ -1001,6 +1059,7 @@ main (int   argc,
   ADD ("/ews/connection/tls/wrong-host-refused", test_tls_wrong_host_refused);
   ADD ("/ews/connection/tls/ca-file-unreadable", test_ca_file_unreadable);
   ADD ("/ews/connection/auth/basic", test_auth_basic);
+  ADD ("/ews/connection/keep-alive", test_keep_alive);
   ADD ("/ews/connection/auth/basic-refused-names-user", test_auth_basic_refused);
   ADD ("/ews/connection/auth/ntlm-type1-type3", test_auth_ntlm);
   ADD ("/ews/connection/auth/bearer", test_auth_bearer);
