@@ -424,6 +424,28 @@ write_data_clear (WriteData *data)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WriteData, write_data_clear)
 
+/* Takes @error, set when no *@request was written.  A request written
+ * around an event the mapping refused is dropped: the mapping's error
+ * wins.  Returns: %TRUE when @task failed with either. */
+static gboolean
+return_write_error (GTask      *task,
+                    GBytes    **request,
+                    WriteData  *data,
+                    GError     *error)
+{
+  if (*request != NULL && data->error != NULL)
+    {
+      g_clear_pointer (request, g_bytes_unref);
+      error = g_steal_pointer (&data->error);
+    }
+  if (*request == NULL)
+    {
+      g_task_return_error (task, error);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 write_item_cb (xmlTextWriterPtr writer,
                gpointer         user_data)
@@ -508,16 +530,8 @@ create_item_async (AglRemote           *remote,
       request = agl_ews_request_create_item (&headers, send_mode (send), write_item_cb, &data,
                                              &error);
     }
-  if (request != NULL && data.error != NULL)
-    {
-      g_clear_pointer (&request, g_bytes_unref);
-      error = g_steal_pointer (&data.error);
-    }
-  if (request == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  if (return_write_error (task, &request, &data, error))
+    return;
   agl_ews_connection_send_async (self->connection, "CreateItem", request, cancellable,
                                  item_written_cb, g_steal_pointer (&task));
 }
@@ -562,16 +576,8 @@ update_item_async (AglRemote           *remote,
                                              AGL_EWS_SEND_TO_NONE,
                                              &ref, write_updates_cb, &data, &error);
     }
-  if (request != NULL && data.error != NULL)
-    {
-      g_clear_pointer (&request, g_bytes_unref);
-      error = g_steal_pointer (&data.error);
-    }
-  if (request == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  if (return_write_error (task, &request, &data, error))
+    return;
   if (data.n_changes == 0)
     {
       /* Nothing Exchange keeps differs: the item stays as it is. */
