@@ -2191,3 +2191,1085 @@ agl_store_clear_journal_entry (AglStore  *self,
   ok = clear_journal_entry_locked (self, seq, error);
   return end_write (self, ok, error);
 }
+
+/* -------------------------------------------------------------------------
+ * The sync engine's writes.
+ */
+
+/**
+ * agl_store_remote_change_free:
+ * @change: (nullable): a remote change
+ */
+void
+agl_store_remote_change_free (AglStoreRemoteChange *change)
+{
+  if (change == NULL)
+    return;
+  g_free (change->remote_id);
+  g_free (change->change_key);
+  g_clear_pointer (&change->item, agl_item_free);
+  g_free (change);
+}
+
+/**
+ * agl_remote_change_set_new:
+ *
+ * Returns: (transfer full): an empty page of remote changes
+ */
+AglRemoteChangeSet *
+agl_remote_change_set_new (void)
+{
+  AglRemoteChangeSet *set = g_new0 (AglRemoteChangeSet, 1);
+
+  set->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_store_remote_change_free);
+  return set;
+}
+
+/**
+ * agl_remote_change_set_add_upsert:
+ * @set: a page
+ * @item: the appointment as the server has it (copied)
+ * @remote_id: its Exchange ItemId
+ * @change_key: (nullable): its ChangeKey
+ *
+ * Appends a created or changed remote item.
+ */
+void
+agl_remote_change_set_add_upsert (AglRemoteChangeSet *set,
+                                  const AglItem      *item,
+                                  const char         *remote_id,
+                                  const char         *change_key)
+{
+  AglStoreRemoteChange *change;
+
+  g_return_if_fail (set != NULL && item != NULL && remote_id != NULL);
+
+  change = g_new0 (AglStoreRemoteChange, 1);
+  change->kind = AGL_STORE_REMOTE_UPSERT;
+  change->remote_id = g_strdup (remote_id);
+  change->change_key = g_strdup (change_key);
+  change->item = agl_item_copy (item);
+  g_ptr_array_add (set->changes, change);
+}
+
+/**
+ * agl_remote_change_set_add_delete:
+ * @set: a page
+ * @remote_id: the Exchange ItemId of a deleted remote item
+ *
+ * Appends a deletion.
+ */
+void
+agl_remote_change_set_add_delete (AglRemoteChangeSet *set,
+                                  const char         *remote_id)
+{
+  AglStoreRemoteChange *change;
+
+  g_return_if_fail (set != NULL && remote_id != NULL);
+
+  change = g_new0 (AglStoreRemoteChange, 1);
+  change->kind = AGL_STORE_REMOTE_DELETE;
+  change->remote_id = g_strdup (remote_id);
+  g_ptr_array_add (set->changes, change);
+}
+
+/**
+ * agl_remote_change_set_free:
+ * @set: (nullable): a page
+ */
+void
+agl_remote_change_set_free (AglRemoteChangeSet *set)
+{
+  if (set == NULL)
+    return;
+  g_clear_pointer (&set->changes, g_ptr_array_unref);
+  g_free (set);
+}
+
+/**
+ * agl_conflict_new:
+ * @account: (nullable): the account, or %NULL to take the one of the write
+ *   the record goes with
+ * @item_uid: the appointment's UID
+ * @ical: the losing version
+ * @reason: why it lost, for the user
+ *
+ * Returns: (transfer full): a conflict record, not stored yet
+ */
+AglConflict *
+agl_conflict_new (const char *account,
+                  const char *item_uid,
+                  const char *ical,
+                  const char *reason)
+{
+  AglConflict *conflict = g_new0 (AglConflict, 1);
+
+  conflict->account = g_strdup (account);
+  conflict->item_uid = g_strdup (item_uid);
+  conflict->ical = g_strdup (ical);
+  conflict->reason = g_strdup (reason);
+  return conflict;
+}
+
+/**
+ * agl_conflict_free:
+ * @conflict: (nullable): a conflict record
+ */
+void
+agl_conflict_free (AglConflict *conflict)
+{
+  if (conflict == NULL)
+    return;
+  g_free (conflict->account);
+  g_free (conflict->item_uid);
+  g_free (conflict->ical);
+  g_free (conflict->reason);
+  g_free (conflict);
+}
+
+static gboolean
+insert_conflict_locked (AglStore           *self,
+                        gint64              account_id,
+                        const AglConflict  *conflict,
+                        gint64              created,
+                        gint64             *id,
+                        GError            **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  if (conflict->item_uid == NULL || *conflict->item_uid == '\0' ||
+      conflict->ical == NULL || conflict->reason == NULL)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("A conflict record needs the appointment’s UID, its iCalendar text "
+                     "and a reason."));
+      return FALSE;
+    }
+
+  stmt = prepare (self,
+                  "INSERT INTO conflicts (account_id, item_uid, ical, created, reason) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, conflict->item_uid);
+  bind_text (stmt, 3, conflict->ical);
+  sqlite3_bind_int64 (stmt, 4, created);
+  bind_text (stmt, 5, conflict->reason);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  *id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+/* Looks up the account of a synchronised agenda: a name, not "" or NULL. */
+static gboolean
+lookup_sync_account_id (AglStore    *self,
+                        const char  *account,
+                        gint64      *account_id,
+                        GError     **error)
+{
+  if (normalize_account (account) == NULL)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The local agenda is not synchronised with Exchange; "
+                     "name an account."));
+      return FALSE;
+    }
+  return lookup_account_id (self, account, account_id, error);
+}
+
+/* Stores the records of @conflicts (element-type AglConflict) for the
+ * account @account_id, whose name is @account; their ids go to @ids. */
+static gboolean
+insert_conflicts_locked (AglStore    *self,
+                         gint64       account_id,
+                         const char  *account,
+                         GPtrArray   *conflicts,
+                         gint64       created,
+                         GArray      *ids,
+                         GError     **error)
+{
+  if (conflicts == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      const AglConflict *conflict = g_ptr_array_index (conflicts, i);
+      gint64 id;
+
+      if (conflict->account != NULL && g_strcmp0 (conflict->account, account) != 0)
+        {
+          g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                       _("The conflict record of “%s” belongs to the account “%s”, "
+                         "not to “%s”."),
+                       conflict->item_uid != NULL ? conflict->item_uid : "?",
+                       conflict->account, account);
+          return FALSE;
+        }
+      if (!insert_conflict_locked (self, account_id, conflict, created, &id, error))
+        return FALSE;
+      g_array_append_val (ids, id);
+    }
+  return TRUE;
+}
+
+/* After the COMMIT: the records learn their ids. */
+static void
+set_conflict_ids (GPtrArray   *conflicts,
+                  const char  *account,
+                  gint64       created,
+                  GArray      *ids)
+{
+  if (conflicts == NULL)
+    return;
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      AglConflict *conflict = g_ptr_array_index (conflicts, i);
+
+      conflict->id = g_array_index (ids, gint64, i);
+      conflict->created = created;
+      if (conflict->account == NULL)
+        conflict->account = g_strdup (account);
+    }
+}
+
+static gboolean
+check_remote_change (const AglStoreRemoteChange  *change,
+                     const char             *account,
+                     GError                **error)
+{
+  const AglItem *item = change->item;
+
+  if (change->remote_id == NULL || *change->remote_id == '\0')
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("A change from Exchange has no item id; the page was not stored."));
+      return FALSE;
+    }
+  if (change->kind == AGL_STORE_REMOTE_DELETE)
+    return TRUE;
+
+  if (item == NULL || item->uid == NULL || *item->uid == '\0' || item->ical == NULL)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The Exchange item “%s” has no UID or iCalendar text; "
+                     "the page was not stored."),
+                   change->remote_id);
+      return FALSE;
+    }
+  if (normalize_account (item->account) != NULL && g_strcmp0 (item->account, account) != 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The Exchange item “%s” is given for the account “%s”, "
+                     "not “%s”; the page was not stored."),
+                   change->remote_id, item->account, account);
+      return FALSE;
+    }
+  if (item->end < item->start || item->range_end < item->start)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The Exchange item “%s” (UID “%s”) ends before it starts; "
+                     "the page was not stored."),
+                   change->remote_id, item->uid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The item linked to @remote_id in the account, or 0. */
+static gboolean
+find_linked_item (AglStore    *self,
+                  gint64       account_id,
+                  const char  *remote_id,
+                  gint64      *item_id,
+                  GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self,
+                  "SELECT item_id FROM item_links WHERE account_id = ?1 AND remote_id = ?2",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, remote_id);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *item_id = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+/* Whether a local edit of the account waits to go to Exchange for the item
+ * @item_id (0: none), or a local delete for @remote_id or @uid: such an
+ * item must not be overwritten nor brought back by a remote change.  The
+ * item concerned goes to @pending_item (the deleted item's old id for a
+ * delete). */
+static gboolean
+find_pending_edit (AglStore    *self,
+                   gint64       account_id,
+                   gint64       item_id,
+                   const char  *remote_id,
+                   const char  *uid,
+                   gint64      *pending_item,
+                   GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self,
+                  "SELECT item_id FROM journal WHERE account_id = ?1 AND "
+                  "  (item_id = ?2 OR "
+                  "   (op = 'delete' AND (remote_id = ?3 OR uid = ?4))) "
+                  "ORDER BY seq LIMIT 1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_int64 (stmt, 2, item_id);
+  bind_text (stmt, 3, remote_id);
+  bind_text (stmt, 4, uid);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *pending_item = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+/* Links @item_id to @remote_id, replacing its previous link. */
+static gboolean
+write_link (AglStore    *self,
+            gint64       account_id,
+            gint64       item_id,
+            const char  *remote_id,
+            const char  *change_key,
+            GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self,
+                  "INSERT INTO item_links (item_id, account_id, remote_id, change_key) "
+                  "VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT (item_id) DO UPDATE "
+                  "  SET remote_id = excluded.remote_id, change_key = excluded.change_key",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, item_id);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  bind_text (stmt, 3, remote_id);
+  bind_text (stmt, 4, change_key);
+  return step_done (self, stmt, error);
+}
+
+static void
+append_unique_id (GArray *ids,
+                  gint64  id)
+{
+  for (guint i = 0; i < ids->len; i++)
+    if (g_array_index (ids, gint64, i) == id)
+      return;
+  g_array_append_val (ids, id);
+}
+
+typedef struct {
+  GArray *created;
+  GArray *updated;
+  GArray *deleted;
+  GArray *candidates;
+} RemoteResult;
+
+static gboolean
+apply_upsert_locked (AglStore               *self,
+                     gint64                  account_id,
+                     const AglStoreRemoteChange  *change,
+                     RemoteResult           *result,
+                     GError                **error)
+{
+  const AglItem *item = change->item;
+  gint64 item_id;
+  gint64 pending;
+
+  /* By link first, then by UID: an appointment created here whose link
+   * was lost, or a remote item of a new identity, is re-linked, never
+   * stored twice. */
+  if (!find_linked_item (self, account_id, change->remote_id, &item_id, error))
+    return FALSE;
+  if (item_id == 0 && !find_item_id (self, account_id, item->uid, &item_id, error))
+    return FALSE;
+
+  if (!find_pending_edit (self, account_id, item_id, change->remote_id, item->uid,
+                          &pending, error))
+    return FALSE;
+  if (pending != 0)
+    {
+      append_unique_id (result->candidates, pending);
+      return TRUE;
+    }
+
+  if (item_id != 0)
+    {
+      if (!update_item_row (self, item_id, item, error))
+        return FALSE;
+      append_unique_id (result->updated, item_id);
+    }
+  else
+    {
+      if (!insert_item_row (self, account_id, item, &item_id, error))
+        return FALSE;
+      g_array_append_val (result->created, item_id);
+    }
+
+  return write_link (self, account_id, item_id, change->remote_id, change->change_key, error);
+}
+
+static gboolean
+apply_delete_locked (AglStore               *self,
+                     gint64                  account_id,
+                     const AglStoreRemoteChange  *change,
+                     RemoteResult           *result,
+                     GError                **error)
+{
+  gint64 item_id;
+  gint64 pending;
+
+  if (!find_linked_item (self, account_id, change->remote_id, &item_id, error))
+    return FALSE;
+  /* Never linked here, or deleted here already: nothing to do. */
+  if (item_id == 0)
+    return TRUE;
+
+  if (!find_pending_edit (self, account_id, item_id, NULL, NULL, &pending, error))
+    return FALSE;
+  if (pending != 0)
+    {
+      append_unique_id (result->candidates, item_id);
+      return TRUE;
+    }
+
+  /* The link goes with the item (ON DELETE CASCADE). */
+  if (!exec_with_id (self, "DELETE FROM items WHERE id = ?1", item_id, error))
+    return FALSE;
+  g_array_append_val (result->deleted, item_id);
+  return TRUE;
+}
+
+static gboolean
+write_sync_state (AglStore    *self,
+                  gint64       account_id,
+                  const char  *identity,
+                  const char  *state,
+                  GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self,
+                  "INSERT INTO sync_states (account_id, identity, state, modified) "
+                  "VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT (account_id, identity) DO UPDATE "
+                  "  SET state = excluded.state, modified = excluded.modified",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, identity);
+  bind_text (stmt, 3, state);
+  sqlite3_bind_int64 (stmt, 4, now_seconds ());
+  return step_done (self, stmt, error);
+}
+
+static gboolean
+apply_remote_changes_locked (AglStore                  *self,
+                             const char                *account,
+                             const char                *identity,
+                             const AglRemoteChangeSet  *changes,
+                             const char                *new_sync_state,
+                             GPtrArray                 *conflicts,
+                             gint64                     created,
+                             GArray                    *conflict_ids,
+                             RemoteResult              *result,
+                             AglStoreProgressFunc       progress,
+                             gpointer                   user_data,
+                             GError                   **error)
+{
+  gint64 account_id;
+  guint n = changes->changes->len;
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const AglStoreRemoteChange *change = g_ptr_array_index (changes->changes, i);
+      gboolean ok;
+
+      if (!check_remote_change (change, account, error))
+        return FALSE;
+
+      if (change->kind == AGL_STORE_REMOTE_DELETE)
+        ok = apply_delete_locked (self, account_id, change, result, error);
+      else
+        ok = apply_upsert_locked (self, account_id, change, result, error);
+      if (!ok)
+        {
+          g_prefix_error (error, _("The Exchange item “%s” could not be stored: "),
+                          change->remote_id);
+          return FALSE;
+        }
+
+      if (progress != NULL)
+        progress (i + 1, n, user_data);
+    }
+
+  return insert_conflicts_locked (self, account_id, account, conflicts, created,
+                                  conflict_ids, error) &&
+         write_sync_state (self, account_id, identity, new_sync_state, error);
+}
+
+/**
+ * agl_store_apply_remote_changes:
+ * @self: a store
+ * @account: the account whose agenda the page belongs to
+ * @identity: the account's identity (EWS URL + mailbox), as for
+ *   agl_store_get_sync_state()
+ * @changes: one page of changes from the server, in its order
+ * @new_sync_state: the SyncState that covers exactly these changes
+ * @conflicts: (nullable) (element-type AglConflict): losing versions to
+ *   record in the same transaction (their @account must be %NULL or
+ *   @account); their @id and @created are set on success
+ * @conflict_candidates: (nullable) (element-type gint64): set to the ids of
+ *   the appointments that were left alone because a local edit of them
+ *   waits in the journal (for a local delete, the deleted item's id)
+ * @progress: (nullable): called inside the transaction after each change;
+ *   it must not call the store
+ * @user_data: closure for @progress
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such account),
+ *   %AGL_ERROR_INVALID_ARGUMENT (a change that cannot be stored, named by
+ *   its ItemId) or a store error
+ *
+ * Stores a page of SyncFolderItems in ONE transaction, together with
+ * @new_sync_state for (@account, @identity) (DESIGN.md, invariant 1): when
+ * any change cannot be stored, nothing is, and the previous sync state
+ * stays.
+ *
+ * An upsert updates the appointment linked to its ItemId, else the one with
+ * its UID in the account (and links it: a re-link, never a duplicate), else
+ * adds one; the link gets the new ChangeKey.  A delete removes the linked
+ * appointment and its link; an unknown ItemId is no error.
+ *
+ * Remote changes are not local edits: they add no journal entry.  An
+ * appointment with a pending journal entry (or a pending local delete of
+ * the same ItemId or UID) is neither changed, deleted, brought back nor
+ * re-linked; its id goes to @conflict_candidates for the engine's conflict
+ * policy.
+ *
+ * Emits #AglStore::agenda-changed once, after the COMMIT, when an
+ * appointment was added, changed or deleted.
+ *
+ * Returns: whether the page and the sync state were stored
+ */
+gboolean
+agl_store_apply_remote_changes (AglStore                  *self,
+                                const char                *account,
+                                const char                *identity,
+                                const AglRemoteChangeSet  *changes,
+                                const char                *new_sync_state,
+                                GPtrArray                 *conflicts,
+                                GArray                    *conflict_candidates,
+                                AglStoreProgressFunc       progress,
+                                gpointer                   user_data,
+                                GError                   **error)
+{
+  g_autoptr(GArray) created = id_array_new ();
+  g_autoptr(GArray) updated = id_array_new ();
+  g_autoptr(GArray) deleted = id_array_new ();
+  g_autoptr(GArray) candidates = id_array_new ();
+  g_autoptr(GArray) conflict_ids = id_array_new ();
+  RemoteResult result = { created, updated, deleted, candidates };
+  gint64 now = now_seconds ();
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL, FALSE);
+  g_return_val_if_fail (identity != NULL, FALSE);
+  g_return_val_if_fail (changes != NULL && changes->changes != NULL, FALSE);
+  g_return_val_if_fail (new_sync_state != NULL, FALSE);
+  g_return_val_if_fail (conflict_candidates == NULL ||
+                        g_array_get_element_size (conflict_candidates) == sizeof (gint64),
+                        FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = apply_remote_changes_locked (self, account, identity, changes, new_sync_state,
+                                    conflicts, now, conflict_ids, &result,
+                                    progress, user_data, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  set_conflict_ids (conflicts, account, now, conflict_ids);
+  if (conflict_candidates != NULL)
+    {
+      g_array_set_size (conflict_candidates, 0);
+      g_array_append_vals (conflict_candidates, candidates->data, candidates->len);
+    }
+
+  if (created->len > 0 || updated->len > 0 || deleted->len > 0)
+    emit_agenda_changed (self, account, created, updated, deleted);
+  return TRUE;
+}
+
+static gboolean
+complete_journal_entry_locked (AglStore    *self,
+                               gint64       seq,
+                               gint64       item_id,
+                               const char  *remote_id,
+                               const char  *change_key,
+                               GPtrArray   *conflicts,
+                               gint64       created,
+                               GArray      *conflict_ids,
+                               char       **account,
+                               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) entry = NULL;
+  g_autofree char *op_text = NULL;
+  g_autofree char *old_remote_id = NULL;
+  gint64 account_id;
+  gint64 entry_item;
+  gboolean found;
+  gboolean exists;
+  AglJournalOp op;
+
+  entry = query_row_by_id (self,
+                           "SELECT j.account_id, a.name, j.item_id, j.op, j.remote_id "
+                           "FROM journal AS j JOIN accounts AS a ON a.id = j.account_id "
+                           "WHERE j.seq = ?1",
+                           seq, &found, error);
+  if (entry == NULL)
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                   _("There is no journal entry %lld; it may have been cleared already."),
+                   (long long) seq);
+      return FALSE;
+    }
+  account_id = sqlite3_column_int64 (entry, 0);
+  *account = dup_column_text (entry, 1);
+  entry_item = sqlite3_column_int64 (entry, 2);
+  op_text = dup_column_text (entry, 3);
+  old_remote_id = dup_column_text (entry, 4);
+  g_clear_pointer (&entry, sqlite3_finalize);
+  op = parse_journal_op (op_text);
+
+  if (entry_item != item_id)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("Journal entry %lld is about appointment %lld, not %lld."),
+                   (long long) seq, (long long) entry_item, (long long) item_id);
+      return FALSE;
+    }
+
+  if (op == AGL_JOURNAL_DELETE)
+    {
+      /* The item, and with it its link, went with the local delete; a link
+       * written since (a re-link) is the remote item's last trace here. */
+      if (old_remote_id != NULL || remote_id != NULL)
+        {
+          g_autoptr(sqlite3_stmt) unlink = NULL;
+
+          unlink = prepare (self,
+                            "DELETE FROM item_links "
+                            "WHERE account_id = ?1 AND (item_id = ?2 OR remote_id IN (?3, ?4))",
+                            error);
+          if (unlink == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (unlink, 1, account_id);
+          sqlite3_bind_int64 (unlink, 2, item_id);
+          bind_text (unlink, 3, old_remote_id);
+          bind_text (unlink, 4, remote_id);
+          if (!step_done (self, unlink, error))
+            return FALSE;
+        }
+    }
+  else
+    {
+      g_autoptr(sqlite3_stmt) later = NULL;
+      gint64 other;
+
+      if (remote_id == NULL || *remote_id == '\0')
+        {
+          g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                       _("Journal entry %lld (a create or update) cannot be completed "
+                         "without the Exchange item id."),
+                       (long long) seq);
+          return FALSE;
+        }
+
+      if (!find_linked_item (self, account_id, remote_id, &other, error))
+        return FALSE;
+      if (other != 0 && other != item_id)
+        {
+          g_set_error (error, AGL_ERROR, AGL_ERROR_EXISTS,
+                       _("The Exchange item “%s” is already linked to appointment %lld."),
+                       remote_id, (long long) other);
+          return FALSE;
+        }
+
+      /* The appointment may have been deleted here meanwhile: then there
+       * is nothing to link, but its pending delete must know which
+       * Exchange item to delete. */
+      {
+        g_autoptr(sqlite3_stmt) item = query_row_by_id (self,
+                                                        "SELECT 1 FROM items WHERE id = ?1",
+                                                        item_id, &exists, error);
+        if (item == NULL)
+          return FALSE;
+      }
+      if (exists && !write_link (self, account_id, item_id, remote_id, change_key, error))
+        return FALSE;
+
+      /* Later entries of the same appointment copied the link as it was
+       * at their edit (none, or the old change key); they go out with
+       * this one. */
+      later = prepare (self,
+                       "UPDATE journal SET remote_id = ?3, change_key = ?4 "
+                       "WHERE item_id = ?1 AND seq > ?2",
+                       error);
+      if (later == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (later, 1, item_id);
+      sqlite3_bind_int64 (later, 2, seq);
+      bind_text (later, 3, remote_id);
+      bind_text (later, 4, change_key);
+      if (!step_done (self, later, error))
+        return FALSE;
+    }
+
+  return insert_conflicts_locked (self, account_id, *account, conflicts, created,
+                                  conflict_ids, error) &&
+         clear_journal_entry_locked (self, seq, error);
+}
+
+/**
+ * agl_store_complete_journal_entry:
+ * @self: a store
+ * @seq: the journal entry Exchange has accepted
+ * @item_id: its appointment (the entry's @item_id, checked)
+ * @remote_id: (nullable): for a create or update, the ItemId Exchange
+ *   answered; for a delete, %NULL (or the ItemId that was deleted)
+ * @change_key: (nullable): the ChangeKey Exchange answered
+ * @conflicts: (nullable) (element-type AglConflict): losing versions to
+ *   record in the same transaction (their @account must be %NULL or the
+ *   entry's account); their @id and @created are set on success
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such entry),
+ *   %AGL_ERROR_INVALID_ARGUMENT, %AGL_ERROR_EXISTS (@remote_id is linked to
+ *   another appointment) or a store error
+ *
+ * Records the result of sending a journal entry, in one transaction: for a
+ * create or update, the link (@remote_id, @change_key) of the appointment,
+ * which later pending entries of the same appointment take over too; for a
+ * delete, the removal of the link.  The entry is deleted.  When the
+ * appointment was deleted locally meanwhile, only its pending entries learn
+ * the link.  No signal: no appointment changed.
+ *
+ * Returns: whether the entry was completed
+ */
+gboolean
+agl_store_complete_journal_entry (AglStore    *self,
+                                  gint64       seq,
+                                  gint64       item_id,
+                                  const char  *remote_id,
+                                  const char  *change_key,
+                                  GPtrArray   *conflicts,
+                                  GError     **error)
+{
+  g_autoptr(GArray) conflict_ids = id_array_new ();
+  g_autofree char *account = NULL;
+  gint64 now = now_seconds ();
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = complete_journal_entry_locked (self, seq, item_id, remote_id, change_key,
+                                      conflicts, now, conflict_ids, &account, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  set_conflict_ids (conflicts, account, now, conflict_ids);
+  return TRUE;
+}
+
+static gboolean
+reset_sync_state_locked (AglStore    *self,
+                         const char  *account,
+                         GError     **error)
+{
+  gint64 account_id;
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  /* The items stay, to be re-linked; the journal stays, to be sent, but
+   * without the old mailbox's ItemIds and change keys. */
+  return exec_with_id (self, "DELETE FROM sync_states WHERE account_id = ?1",
+                       account_id, error) &&
+         exec_with_id (self, "DELETE FROM item_links WHERE account_id = ?1",
+                       account_id, error) &&
+         exec_with_id (self,
+                       "UPDATE journal SET remote_id = NULL, change_key = NULL "
+                       "WHERE account_id = ?1",
+                       account_id, error);
+}
+
+/**
+ * agl_store_reset_sync_state:
+ * @self: a store
+ * @account: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND,
+ *   %AGL_ERROR_INVALID_ARGUMENT (the local agenda) or a store error
+ *
+ * Forgets everything the account knew about its Exchange mailbox, in one
+ * transaction, for a new identity (DESIGN.md, invariant 3): the sync
+ * states of every identity, the links of its appointments, and the ItemIds
+ * and change keys its pending journal entries copied.  The appointments and
+ * the journal entries themselves stay: the engine re-links them by local
+ * identity, UID, then start + end + subject.  No signal: no appointment
+ * changed.
+ *
+ * Returns: whether the state was reset
+ */
+gboolean
+agl_store_reset_sync_state (AglStore    *self,
+                            const char  *account,
+                            GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = reset_sync_state_locked (self, account, error);
+  return end_write (self, ok, error);
+}
+
+/**
+ * agl_store_find_item_by_times_and_summary:
+ * @self: a store
+ * @account: an account name
+ * @start: the first start, Unix time
+ * @end: the end of the first occurrence, Unix time
+ * @summary: the subject ("" for none)
+ * @error: return location for %AGL_ERROR_NOT_FOUND (no such account),
+ *   %AGL_ERROR_INVALID_ARGUMENT (the local agenda) or a store error
+ *
+ * The last step of re-linking after a new identity: an appointment of the
+ * account with exactly this start, end and summary that is linked to no
+ * Exchange item yet.  When several match, the oldest (lowest id).
+ *
+ * Returns: (transfer full) (nullable): the appointment; %NULL without an
+ *   error when there is none
+ */
+AglItem *
+agl_store_find_item_by_times_and_summary (AglStore    *self,
+                                          const char  *account,
+                                          gint64       start,
+                                          gint64       end,
+                                          const char  *summary,
+                                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (account != NULL, NULL);
+  g_return_val_if_fail (summary != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return NULL;
+
+  stmt = prepare (self,
+                  ITEM_SELECT
+                  "WHERE i.account_id = ?1 AND i.start_time = ?2 AND i.end_time = ?3 "
+                  "  AND i.summary = ?4 "
+                  "  AND NOT EXISTS (SELECT 1 FROM item_links AS l WHERE l.item_id = i.id) "
+                  "ORDER BY i.id LIMIT 1",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_int64 (stmt, 2, start);
+  sqlite3_bind_int64 (stmt, 3, end);
+  bind_text (stmt, 4, summary);
+  if (!step_row (self, stmt, &found, error) || !found)
+    return NULL;
+  return item_from_row (stmt);
+}
+
+/**
+ * agl_store_add_conflict:
+ * @self: a store
+ * @account: the account whose agenda had the conflict
+ * @item_uid: the appointment's UID
+ * @ical: the losing version
+ * @reason: why it lost, for the user
+ * @id: (out) (optional): the new record's id
+ * @error: return location for %AGL_ERROR_NOT_FOUND,
+ *   %AGL_ERROR_INVALID_ARGUMENT or a store error
+ *
+ * Keeps the losing version of a conflict, in its own transaction.  When the
+ * winning version is written by agl_store_apply_remote_changes() or
+ * agl_store_complete_journal_entry(), pass the record to them instead, so
+ * both are one transaction.
+ *
+ * Returns: whether the record was stored
+ */
+gboolean
+agl_store_add_conflict (AglStore    *self,
+                        const char  *account,
+                        const char  *item_uid,
+                        const char  *ical,
+                        const char  *reason,
+                        gint64      *id,
+                        GError     **error)
+{
+  g_autoptr(AglConflict) conflict = agl_conflict_new (account, item_uid, ical, reason);
+  gint64 account_id;
+  gint64 new_id = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (account != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = lookup_sync_account_id (self, account, &account_id, error) &&
+       insert_conflict_locked (self, account_id, conflict, now_seconds (), &new_id, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  if (id != NULL)
+    *id = new_id;
+  return TRUE;
+}
+
+#define CONFLICT_SELECT \
+  "SELECT c.id, a.name, c.item_uid, c.ical, c.reason, c.created " \
+  "FROM conflicts AS c JOIN accounts AS a ON a.id = c.account_id "
+
+static gpointer
+read_conflict_row (sqlite3_stmt *stmt,
+                   gpointer      user_data)
+{
+  AglConflict *conflict = g_new0 (AglConflict, 1);
+
+  /* Columns as in CONFLICT_SELECT. */
+  conflict->id = sqlite3_column_int64 (stmt, 0);
+  conflict->account = dup_column_text (stmt, 1);
+  conflict->item_uid = dup_column_text (stmt, 2);
+  conflict->ical = dup_column_text (stmt, 3);
+  conflict->reason = dup_column_text (stmt, 4);
+  conflict->created = sqlite3_column_int64 (stmt, 5);
+  return conflict;
+}
+
+/**
+ * agl_store_list_conflicts:
+ * @self: a store
+ * @account: (nullable): an account name, or %NULL for every account
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: (transfer full) (element-type AglConflict): the conflict
+ *   records, oldest first (by id), or %NULL with @error set
+ */
+GPtrArray *
+agl_store_list_conflicts (AglStore    *self,
+                          const char  *account,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id = 0;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (account != NULL && !lookup_sync_account_id (self, account, &account_id, error))
+    return NULL;
+
+  stmt = prepare (self,
+                  CONFLICT_SELECT "WHERE ?1 OR c.account_id = ?2 ORDER BY c.id",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, account == NULL);
+  sqlite3_bind_int64 (stmt, 2, account_id);
+  return collect_rows (self, stmt, read_conflict_row, NULL,
+                       (GDestroyNotify) agl_conflict_free, error);
+}
+
+static gboolean
+take_conflict_locked (AglStore      *self,
+                      gint64         id,
+                      AglConflict  **conflict,
+                      GError       **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = query_row_by_id (self, CONFLICT_SELECT "WHERE c.id = ?1", id, &found, error);
+  if (stmt == NULL)
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                   _("There is no conflict record %lld. "
+                     "It may have been restored already; list the conflicts again."),
+                   (long long) id);
+      return FALSE;
+    }
+  *conflict = read_conflict_row (stmt, NULL);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  return exec_with_id (self, "DELETE FROM conflicts WHERE id = ?1", id, error);
+}
+
+/**
+ * agl_store_take_conflict:
+ * @self: a store
+ * @id: a conflict record's id
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Removes a conflict record and returns it, in one transaction, for
+ * restoring the version it kept.  The caller writes that version back
+ * (e.g. with agl_store_update_item(), which journals it); should that
+ * fail, it adds the record again with agl_store_add_conflict().
+ *
+ * Returns: (transfer full): the record, or %NULL with @error set
+ */
+AglConflict *
+agl_store_take_conflict (AglStore  *self,
+                         gint64     id,
+                         GError   **error)
+{
+  g_autoptr(AglConflict) conflict = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!begin_write (self, error))
+    return NULL;
+  ok = take_conflict_locked (self, id, &conflict, error);
+  if (!end_write (self, ok, error))
+    return NULL;
+  return g_steal_pointer (&conflict);
+}

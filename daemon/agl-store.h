@@ -62,6 +62,93 @@ void agl_journal_entry_free (AglJournalEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglJournalEntry, agl_journal_entry_free)
 
 /**
+ * AglStoreRemoteKind:
+ * @AGL_STORE_REMOTE_UPSERT: the remote item was created or changed
+ * @AGL_STORE_REMOTE_DELETE: the remote item was deleted (or left the
+ *   synchronised folder)
+ *
+ * What a change reported by the server did (the store's view of
+ * #AglRemoteChangeKind: created and changed are both an upsert here).
+ */
+typedef enum {
+  AGL_STORE_REMOTE_UPSERT,
+  AGL_STORE_REMOTE_DELETE,
+} AglStoreRemoteKind;
+
+/**
+ * AglStoreRemoteChange:
+ * @kind: upsert or delete
+ * @remote_id: the Exchange ItemId, never %NULL or ""
+ * @change_key: (nullable): the ChangeKey of the version in @item (upserts)
+ * @item: (nullable): the appointment as the server has it, its fields made
+ *   by agl-event.c (upserts only; %NULL for a delete).  Its @id is ignored
+ *   and its @account must be %NULL or the account the page is applied to.
+ *
+ * One change of a page of SyncFolderItems, mapped to the local agenda.
+ */
+typedef struct {
+  AglStoreRemoteKind  kind;
+  char                *remote_id;
+  char                *change_key;
+  AglItem             *item;
+} AglStoreRemoteChange;
+
+void agl_store_remote_change_free (AglStoreRemoteChange *change);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglStoreRemoteChange, agl_store_remote_change_free)
+
+/**
+ * AglRemoteChangeSet:
+ * @changes: (element-type AglStoreRemoteChange): the changes, in the order the
+ *   server reported them; they are applied in that order
+ *
+ * One page of remote changes for agl_store_apply_remote_changes().  Build
+ * it with agl_remote_change_set_new(), agl_remote_change_set_add_upsert()
+ * and agl_remote_change_set_add_delete().
+ */
+typedef struct {
+  GPtrArray *changes;
+} AglRemoteChangeSet;
+
+AglRemoteChangeSet *agl_remote_change_set_new        (void);
+void                agl_remote_change_set_add_upsert (AglRemoteChangeSet *set,
+                                                      const AglItem      *item,
+                                                      const char         *remote_id,
+                                                      const char         *change_key);
+void                agl_remote_change_set_add_delete (AglRemoteChangeSet *set,
+                                                      const char         *remote_id);
+void                agl_remote_change_set_free       (AglRemoteChangeSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglRemoteChangeSet, agl_remote_change_set_free)
+
+/**
+ * AglConflict:
+ * @id: the record's id (0 before it is stored); ids are never reused
+ * @account: the account whose agenda had the conflict
+ * @item_uid: the UID of the appointment
+ * @ical: the losing version, a VCALENDAR as #AglItem's @ical holds it
+ * @reason: why it lost, for the user (e.g. "changed on both sides,
+ *   Exchange wins")
+ * @created: Unix time the conflict was settled (set by the store)
+ *
+ * The version of an appointment that lost a conflict, kept so that the
+ * user can see and restore it (`agendalinectl conflicts`).
+ */
+typedef struct {
+  gint64  id;
+  char   *account;
+  char   *item_uid;
+  char   *ical;
+  char   *reason;
+  gint64  created;
+} AglConflict;
+
+AglConflict *agl_conflict_new  (const char *account,
+                                const char *item_uid,
+                                const char *ical,
+                                const char *reason);
+void         agl_conflict_free (AglConflict *conflict);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglConflict, agl_conflict_free)
+
+/**
  * AglStoreProgressFunc:
  * @done: items written so far
  * @total: items to write
@@ -177,6 +264,71 @@ GPtrArray  *agl_store_list_journal        (AglStore          *self,
                                            GError           **error);
 gboolean    agl_store_clear_journal_entry (AglStore          *self,
                                            gint64             seq,
+                                           GError           **error);
+
+/* The sync engine's writes (issue 4).
+ *
+ * - agl_store_apply_remote_changes() stores a page of SyncFolderItems: the
+ *   items, their links and the new sync state in ONE transaction
+ *   (invariant 1).  It writes no journal entries and never overwrites an
+ *   appointment with a pending local edit: it reports it instead.
+ * - agl_store_complete_journal_entry() records what Exchange answered to a
+ *   journal entry and clears the entry, in one transaction.
+ * - Conflict records are added with the winning write (the @conflicts
+ *   parameter of the two above) or on their own.
+ * - A new account identity (invariant 3): agl_store_reset_sync_state(),
+ *   then the engine re-links each remote item by
+ *     1. Agendaline's local identity, read from the extended property;
+ *     2. the UID (agl_store_apply_remote_changes() does this itself);
+ *     3. start + end + subject (agl_store_find_item_by_times_and_summary()).
+ *
+ * The local identity that invariant 2 puts into the extended property is
+ * "ITEM-ID/UID", the store's item id (never reused: AUTOINCREMENT) and the
+ * item's UID.  Looking it up needs no function of its own: the engine
+ * splits it, calls agl_store_get_item() and accepts the item only when it
+ * is in the same account and has that UID.  That is why there is no
+ * agl_store_find_item_by_local_identity().
+ */
+gboolean    agl_store_apply_remote_changes (AglStore                 *self,
+                                            const char               *account,
+                                            const char               *identity,
+                                            const AglRemoteChangeSet *changes,
+                                            const char               *new_sync_state,
+                                            GPtrArray                *conflicts,
+                                            GArray                   *conflict_candidates,
+                                            AglStoreProgressFunc      progress,
+                                            gpointer                  user_data,
+                                            GError                  **error);
+gboolean    agl_store_complete_journal_entry (AglStore           *self,
+                                              gint64              seq,
+                                              gint64              item_id,
+                                              const char         *remote_id,
+                                              const char         *change_key,
+                                              GPtrArray          *conflicts,
+                                              GError            **error);
+gboolean    agl_store_reset_sync_state    (AglStore          *self,
+                                           const char        *account,
+                                           GError           **error);
+AglItem    *agl_store_find_item_by_times_and_summary (AglStore    *self,
+                                                      const char  *account,
+                                                      gint64       start,
+                                                      gint64       end,
+                                                      const char  *summary,
+                                                      GError     **error);
+
+/* Conflict records. */
+gboolean     agl_store_add_conflict       (AglStore          *self,
+                                           const char        *account,
+                                           const char        *item_uid,
+                                           const char        *ical,
+                                           const char        *reason,
+                                           gint64            *id,
+                                           GError           **error);
+GPtrArray   *agl_store_list_conflicts     (AglStore          *self,
+                                           const char        *account,
+                                           GError           **error);
+AglConflict *agl_store_take_conflict      (AglStore          *self,
+                                           gint64             id,
                                            GError           **error);
 
 G_END_DECLS

@@ -9,6 +9,12 @@
  * transaction, it prints "mid-transaction" and stops for good, so that
  * test-store can kill it with SIGKILL at a known instant and check that the
  * store comes back as it was before the import.
+ *
+ * store-writer-helper --apply DB-PATH ACCOUNT N
+ *
+ * The same for the sync engine's write: applies a page of N remote upserts
+ * (remote ids "helper-R<i>") with the sync state "S-helper" for the identity
+ * HELPER_IDENTITY, and stops half way through that transaction.
  */
 
 #include <stdio.h>
@@ -20,6 +26,8 @@
  * SQLite's page cache holds: the uncommitted pages then really are in the
  * -wal file when the process dies, not only in memory. */
 #define PADDING_BYTES 1024
+
+#define HELPER_IDENTITY "https://helper/EWS anna@example.com"
 
 static void
 progress_cb (guint    done,
@@ -73,12 +81,20 @@ main (int    argc,
   g_autoptr(AglStore) store = NULL;
   g_autoptr(GPtrArray) items = NULL;
   const char *account;
+  gboolean apply = FALSE;
   guint64 n;
+
+  if (argc > 1 && g_strcmp0 (argv[1], "--apply") == 0)
+    {
+      apply = TRUE;
+      argv++;
+      argc--;
+    }
 
   if (argc != 4 ||
       !g_ascii_string_to_unsigned (argv[3], 10, 2, G_MAXUINT, &n, &error))
     {
-      g_printerr ("Usage: %s DB-PATH ACCOUNT N (N >= 2)%s%s\n", argv[0],
+      g_printerr ("Usage: %s [--apply] DB-PATH ACCOUNT N (N >= 2)%s%s\n", argv[0],
                   error != NULL ? ": " : "", error != NULL ? error->message : "");
       return 2;
     }
@@ -95,8 +111,27 @@ main (int    argc,
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (items, make_item (account, i));
 
-  if (!agl_store_import_items (store, account, items, NULL, NULL,
-                               progress_cb, NULL, &error))
+  if (apply)
+    {
+      g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *remote_id = g_strdup_printf ("helper-R%u", i);
+
+          agl_remote_change_set_add_upsert (page, g_ptr_array_index (items, i),
+                                            remote_id, "CK-helper");
+        }
+      if (!agl_store_apply_remote_changes (store, account, HELPER_IDENTITY, page,
+                                           "S-helper", NULL, NULL,
+                                           progress_cb, NULL, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+    }
+  else if (!agl_store_import_items (store, account, items, NULL, NULL,
+                                    progress_cb, NULL, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;

@@ -3223,6 +3223,719 @@ test_crash_sigkill (Fixture       *fx,
 }
 
 /* ------------------------------------------------------------------------ */
+/* The sync engine's writes. */
+
+#define IDENTITY_A "https://a/EWS anna@example.com"
+#define IDENTITY_B "https://b/EWS anna@example.com"
+
+/* A remote item as the engine maps it: no id, no account. */
+static AglItem *
+make_remote_item (const char *uid,
+                  const char *summary)
+{
+  AglItem *item = make_item (NULL, uid, T0, T0 + HOUR);
+
+  g_free (item->summary);
+  item->summary = g_strdup (summary);
+  g_free (item->ical);
+  item->ical = make_ical (uid, summary);
+  return item;
+}
+
+static void
+page_add (AglRemoteChangeSet *page,
+          const char         *uid,
+          const char         *summary,
+          const char         *remote_id,
+          const char         *change_key)
+{
+  g_autoptr(AglItem) item = make_remote_item (uid, summary);
+
+  agl_remote_change_set_add_upsert (page, item, remote_id, change_key);
+}
+
+static char *
+get_state (AglStore   *store,
+           const char *account,
+           const char *identity)
+{
+  g_autoptr(GError) error = NULL;
+  char *state = NULL;
+
+  g_assert_true (agl_store_get_sync_state (store, account, identity, &state, &error));
+  g_assert_no_error (error);
+  return state;
+}
+
+static void
+assert_link (AglStore   *store,
+             gint64      item_id,
+             const char *remote_id,
+             const char *change_key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *r = NULL;
+  g_autofree char *c = NULL;
+
+  g_assert_true (agl_store_get_item_link (store, item_id, &r, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (r, ==, remote_id);
+  g_assert_cmpstr (c, ==, change_key);
+}
+
+static AglItem *
+find_uid (AglStore   *store,
+          const char *account,
+          const char *uid)
+{
+  g_autoptr(GError) error = NULL;
+  AglItem *item = agl_store_find_item_by_uid (store, account, uid, &error);
+
+  g_assert_no_error (error);
+  return item;
+}
+
+static void
+apply_ok (AglStore           *store,
+          const char         *account,
+          const char         *identity,
+          AglRemoteChangeSet *page,
+          const char         *state,
+          GArray             *candidates)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (agl_store_apply_remote_changes (store, account, identity, page, state,
+                                                 NULL, candidates, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Page 1: R-a and R-b created on Exchange, stored with state S1. */
+static void
+apply_first_page (AglStore *store)
+{
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+
+  page_add (page, "a@example.com", "A", "R-a", "CK-a1");
+  page_add (page, "b@example.com", "B", "R-b", "CK-b1");
+  apply_ok (store, "Work", IDENTITY_A, page, "S1", NULL);
+}
+
+static void
+test_remote_apply_page (Fixture       *fx,
+                        gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(AglItem) a = NULL;
+  g_autoptr(AglItem) b = NULL;
+  g_autoptr(AglItem) c = NULL;
+  g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *state = NULL;
+  gint64 a_id, b_id;
+  Recorder recorder;
+
+  add_account (store, "Work");
+  recorder_connect (&recorder, store);
+  recorder.path = fx->path;
+
+  apply_first_page (store);
+  g_assert_cmpuint (recorder.n_agenda, ==, 1);
+  g_assert_cmpstr (recorder.account, ==, "Work");
+  g_assert_cmpuint (recorder.created->len, ==, 2);
+  /* The signal came after the COMMIT. */
+  g_assert_cmpint (recorder.visible_items, ==, 2);
+  a = find_uid (store, "Work", "a@example.com");
+  b = find_uid (store, "Work", "b@example.com");
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  a_id = a->id;
+  b_id = b->id;
+  assert_ids (recorder.created, (gint64[]) { a_id, b_id }, 2);
+  g_assert_cmpstr (a->summary, ==, "A");
+  assert_link (store, a_id, "R-a", "CK-a1");
+  assert_link (store, b_id, "R-b", "CK-b1");
+  state = get_state (store, "Work", IDENTITY_A);
+  g_assert_cmpstr (state, ==, "S1");
+  g_clear_pointer (&state, g_free);
+  g_clear_pointer (&a, agl_item_free);
+
+  /* Page 2: R-a changed, R-b deleted, R-c created, and state S2. */
+  page_add (page, "a@example.com", "A changed", "R-a", "CK-a2");
+  agl_remote_change_set_add_delete (page, "R-b");
+  page_add (page, "c@example.com", "C", "R-c", "CK-c1");
+  agl_remote_change_set_add_delete (page, "R-unknown");
+  apply_ok (store, "Work", IDENTITY_A, page, "S2", candidates);
+
+  g_assert_cmpuint (candidates->len, ==, 0);
+  g_assert_cmpuint (recorder.n_agenda, ==, 2);
+  c = find_uid (store, "Work", "c@example.com");
+  g_assert_nonnull (c);
+  assert_ids (recorder.created, (gint64[]) { c->id }, 1);
+  assert_ids (recorder.updated, (gint64[]) { a_id }, 1);
+  assert_ids (recorder.deleted, (gint64[]) { b_id }, 1);
+
+  a = agl_store_get_item (store, a_id, NULL);
+  g_assert_cmpstr (a->summary, ==, "A changed");
+  g_assert_true (strstr (a->ical, "SUMMARY:A changed") != NULL);
+  assert_link (store, a_id, "R-a", "CK-a2");
+  assert_link (store, c->id, "R-c", "CK-c1");
+  g_assert_null (find_uid (store, "Work", "b@example.com"));
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links WHERE remote_id = 'R-b'"),
+                   ==, 0);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 2);
+  state = get_state (store, "Work", IDENTITY_A);
+  g_assert_cmpstr (state, ==, "S2");
+  g_clear_pointer (&state, g_free);
+  /* The state belongs to its identity only. */
+  state = get_state (store, "Work", IDENTITY_B);
+  g_assert_null (state);
+
+  recorder_clear (&recorder);
+}
+
+static void
+test_remote_apply_no_journal (Fixture       *fx,
+                              gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GError) error = NULL;
+
+  add_account (store, "Work");
+  apply_first_page (store);
+  page_add (page, "a@example.com", "A changed", "R-a", "CK-a2");
+  agl_remote_change_set_add_delete (page, "R-b");
+  apply_ok (store, "Work", IDENTITY_A, page, "S2", NULL);
+
+  /* Changes from Exchange are not local edits to send back. */
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (journal->len, ==, 0);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+}
+
+static void
+test_remote_apply_failure_rolls_back (Fixture       *fx,
+                                      gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(AglItem) bad = make_remote_item ("bad@example.com", "Bad");
+  g_autoptr(GPtrArray) conflicts = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_conflict_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *state = NULL;
+  Recorder recorder;
+
+  add_account (store, "Work");
+  apply_first_page (store);
+  before = dump_store (fx->path);
+  recorder_connect (&recorder, store);
+
+  /* Good changes first, so the bad one fails with them written in the
+   * transaction: an update, a delete, a create, then an item ending before
+   * it starts (which the items table's CHECK would refuse, too). */
+  page_add (page, "a@example.com", "A changed", "R-a", "CK-a2");
+  agl_remote_change_set_add_delete (page, "R-b");
+  page_add (page, "c@example.com", "C", "R-c", "CK-c1");
+  bad->end = bad->start - HOUR;
+  bad->range_end = bad->end;
+  agl_remote_change_set_add_upsert (page, bad, "R-bad", "CK-bad");
+  g_ptr_array_add (conflicts, agl_conflict_new (NULL, "a@example.com", "BEGIN:VCALENDAR", "test"));
+
+  g_assert_false (agl_store_apply_remote_changes (store, "Work", IDENTITY_A, page, "S2",
+                                                  conflicts, NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  assert_error_names (error, "R-bad");
+  g_test_message ("Refused as expected: %s", error->message);
+  g_clear_error (&error);
+
+  /* Items, links, conflicts AND the old sync state are as they were. */
+  after = dump_store (fx->path);
+  g_assert_cmpstr (after, ==, before);
+  state = get_state (store, "Work", IDENTITY_A);
+  g_assert_cmpstr (state, ==, "S1");
+  g_assert_cmpint (((AglConflict *) g_ptr_array_index (conflicts, 0))->id, ==, 0);
+  g_assert_cmpuint (recorder.n_agenda, ==, 0);
+
+  /* An unknown account and the local agenda are refused the same way. */
+  g_assert_false (agl_store_apply_remote_changes (store, "Nope", IDENTITY_A, page, "S2",
+                                                  NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  assert_error_names (error, "Nope");
+  g_clear_error (&error);
+  g_assert_false (agl_store_apply_remote_changes (store, "", IDENTITY_A, page, "S2",
+                                                  NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_free (after);
+  after = dump_store (fx->path);
+  g_assert_cmpstr (after, ==, before);
+  recorder_clear (&recorder);
+}
+
+static void
+test_remote_relink_by_uid (Fixture       *fx,
+                           gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(AglItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  add_account (store, "Work");
+  id = add_item (store, "Work", "mine@example.com", T0, T0 + HOUR);
+  /* Sent, but the answer was lost: no link, no pending entry. */
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_true (agl_store_clear_journal_entry (store,
+                                                ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq,
+                                                &error));
+  g_assert_no_error (error);
+
+  page_add (page, "mine@example.com", "Mine, from Exchange", "R-mine", "CK1");
+  apply_ok (store, "Work", IDENTITY_A, page, "S1", NULL);
+
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 1);
+  item = find_uid (store, "Work", "mine@example.com");
+  g_assert_cmpint (item->id, ==, id);
+  g_assert_cmpstr (item->summary, ==, "Mine, from Exchange");
+  assert_link (store, id, "R-mine", "CK1");
+
+  /* The same UID under a new ItemId (moved and back): re-linked again. */
+  agl_remote_change_set_free (g_steal_pointer (&page));
+  page = agl_remote_change_set_new ();
+  page_add (page, "mine@example.com", "Mine", "R-mine-2", "CK2");
+  apply_ok (store, "Work", IDENTITY_A, page, "S2", NULL);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 1);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links"), ==, 1);
+  assert_link (store, id, "R-mine-2", "CK2");
+}
+
+static void
+test_remote_pending_local_edit (Fixture       *fx,
+                                gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(AglItem) a = NULL;
+  g_autoptr(AglItem) after = NULL;
+  g_autoptr(AglItem) b = NULL;
+  g_autoptr(AglItem) d = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+  gint64 b_id;
+
+  add_account (store, "Work");
+  apply_first_page (store);
+  a = find_uid (store, "Work", "a@example.com");
+  b = find_uid (store, "Work", "b@example.com");
+  b_id = b->id;
+
+  /* Local edits not sent yet: A changed, B deleted, D created. */
+  g_free (a->summary);
+  a->summary = g_strdup ("A, edited here");
+  g_assert_true (agl_store_update_item (store, a, &error));
+  g_assert_true (agl_store_delete_item (store, b_id, &error));
+  g_assert_no_error (error);
+  d = make_item ("Work", "d@example.com", T0, T0 + HOUR);
+  g_assert_true (agl_store_add_item (store, d, &error));
+  g_assert_no_error (error);
+
+  /* Exchange changed all three meanwhile, and deleted A in a later step. */
+  page_add (page, "a@example.com", "A, edited there", "R-a", "CK-a2");
+  page_add (page, "b@example.com", "B, edited there", "R-b", "CK-b2");
+  page_add (page, "d@example.com", "D there", "R-d", "CK-d1");
+  agl_remote_change_set_add_delete (page, "R-a");
+  page_add (page, "e@example.com", "E", "R-e", "CK-e1");
+  apply_ok (store, "Work", IDENTITY_A, page, "S2", candidates);
+
+  assert_ids (candidates, (gint64[]) { a->id, b_id, d->id }, 3);
+  /* Untouched: the local versions, the old links; B not brought back. */
+  after = agl_store_get_item (store, a->id, &error);
+  g_assert_no_error (error);
+  assert_items_equal (after, a);
+  assert_link (store, a->id, "R-a", "CK-a1");
+  g_assert_null (find_uid (store, "Work", "b@example.com"));
+  g_clear_pointer (&after, agl_item_free);
+  after = agl_store_get_item (store, d->id, &error);
+  assert_items_equal (after, d);
+  assert_link (store, d->id, NULL, NULL);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 3);
+  /* The rest of the page and the state are stored. */
+  g_clear_pointer (&after, agl_item_free);
+  after = find_uid (store, "Work", "e@example.com");
+  g_assert_nonnull (after);
+  state = get_state (store, "Work", IDENTITY_A);
+  g_assert_cmpstr (state, ==, "S2");
+}
+
+static void
+test_complete_journal_entry (Fixture       *fx,
+                             gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglItem) item = make_item ("Work", "mine@example.com", T0, T0 + HOUR);
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 create_seq, update_seq, delete_seq;
+  Recorder recorder;
+
+  add_account (store, "Work");
+  g_assert_true (agl_store_add_item (store, item, &error));
+  g_assert_true (agl_store_update_item (store, item, &error));
+  g_assert_no_error (error);
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 2);
+  create_seq = ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq;
+  update_seq = ((AglJournalEntry *) g_ptr_array_index (journal, 1))->seq;
+  g_clear_pointer (&journal, g_ptr_array_unref);
+  recorder_connect (&recorder, store);
+
+  /* Refused: another item, a create without ItemId, an unknown entry. */
+  g_assert_false (agl_store_complete_journal_entry (store, create_seq, item->id + 1,
+                                                    "R1", "CK1", NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (agl_store_complete_journal_entry (store, create_seq, item->id,
+                                                    NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (agl_store_complete_journal_entry (store, 9999, item->id,
+                                                    "R1", "CK1", NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  assert_error_names (error, "9999");
+  g_clear_error (&error);
+  assert_link (store, item->id, NULL, NULL);
+
+  /* CreateItem answered: the link, and the pending update learns it. */
+  g_assert_true (agl_store_complete_journal_entry (store, create_seq, item->id,
+                                                   "R1", "CK1", NULL, &error));
+  g_assert_no_error (error);
+  assert_link (store, item->id, "R1", "CK1");
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 1);
+  assert_journal_entry (g_ptr_array_index (journal, 0), AGL_JOURNAL_UPDATE, item->id,
+                        "mine@example.com", "R1", "CK1");
+  g_clear_pointer (&journal, g_ptr_array_unref);
+
+  /* UpdateItem answered: the new change key. */
+  g_assert_true (agl_store_complete_journal_entry (store, update_seq, item->id,
+                                                   "R1", "CK2", NULL, &error));
+  g_assert_no_error (error);
+  assert_link (store, item->id, "R1", "CK2");
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+
+  /* DeleteItem answered: no link left. */
+  g_assert_true (agl_store_delete_item (store, item->id, &error));
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 1);
+  delete_seq = ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq;
+  assert_journal_entry (g_ptr_array_index (journal, 0), AGL_JOURNAL_DELETE, item->id,
+                        "mine@example.com", "R1", "CK2");
+  g_assert_true (agl_store_complete_journal_entry (store, delete_seq, item->id,
+                                                   NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links"), ==, 0);
+
+  /* Bookkeeping only: the delete's own signal, nothing more. */
+  g_assert_cmpuint (recorder.n_agenda, ==, 1);
+  recorder_clear (&recorder);
+}
+
+static void
+test_complete_after_local_delete (Fixture       *fx,
+                                  gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id, create_seq;
+
+  add_account (store, "Work");
+  id = add_item (store, "Work", "gone@example.com", T0, T0 + HOUR);
+  g_assert_true (agl_store_delete_item (store, id, &error));
+  journal = agl_store_list_journal (store, "Work", &error);
+  create_seq = ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq;
+  g_clear_pointer (&journal, g_ptr_array_unref);
+
+  /* The create reached Exchange; the delete must know what to delete. */
+  g_assert_true (agl_store_complete_journal_entry (store, create_seq, id,
+                                                   "R-gone", "CK1", NULL, &error));
+  g_assert_no_error (error);
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 1);
+  assert_journal_entry (g_ptr_array_index (journal, 0), AGL_JOURNAL_DELETE, id,
+                        "gone@example.com", "R-gone", "CK1");
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links"), ==, 0);
+}
+
+static void
+assert_conflict (AglConflict *conflict,
+                 const char  *account,
+                 const char  *uid,
+                 const char  *ical,
+                 const char  *reason)
+{
+  g_assert_cmpint (conflict->id, >, 0);
+  g_assert_cmpstr (conflict->account, ==, account);
+  g_assert_cmpstr (conflict->item_uid, ==, uid);
+  g_assert_cmpstr (conflict->ical, ==, ical);
+  g_assert_cmpstr (conflict->reason, ==, reason);
+  g_assert_cmpint (conflict->created, >, 0);
+}
+
+static void
+test_conflicts (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(GPtrArray) with_page = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_conflict_free);
+  g_autoptr(GPtrArray) with_entry = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_conflict_free);
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(AglConflict) taken = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 first = 0, id;
+
+  add_account (store, "Work");
+  add_account (store, "Lab");
+
+  g_assert_true (agl_store_add_conflict (store, "Work", "a@example.com", "ICAL-A",
+                                         "Changed on both sides", &first, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (first, >, 0);
+
+  /* With a page: stored in its transaction. */
+  page_add (page, "b@example.com", "B", "R-b", "CK-b1");
+  g_ptr_array_add (with_page, agl_conflict_new (NULL, "b@example.com", "ICAL-B", "Exchange wins"));
+  g_assert_true (agl_store_apply_remote_changes (store, "Lab", IDENTITY_A, page, "S1",
+                                                 with_page, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_conflict (g_ptr_array_index (with_page, 0), "Lab", "b@example.com", "ICAL-B",
+                   "Exchange wins");
+
+  /* With a journal entry. */
+  id = add_item (store, "Work", "c@example.com", T0, T0 + HOUR);
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_ptr_array_add (with_entry, agl_conflict_new ("Work", "c@example.com", "ICAL-C", "Local wins"));
+  g_assert_true (agl_store_complete_journal_entry (store,
+                                                   ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq,
+                                                   id, "R-c", "CK-c1", with_entry, &error));
+  g_assert_no_error (error);
+  assert_conflict (g_ptr_array_index (with_entry, 0), "Work", "c@example.com", "ICAL-C",
+                   "Local wins");
+
+  list = agl_store_list_conflicts (store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  assert_conflict (g_ptr_array_index (list, 0), "Work", "a@example.com", "ICAL-A",
+                   "Changed on both sides");
+  g_assert_cmpint (((AglConflict *) g_ptr_array_index (list, 0))->id, ==, first);
+  assert_conflict (g_ptr_array_index (list, 1), "Lab", "b@example.com", "ICAL-B",
+                   "Exchange wins");
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((AglConflict *) g_ptr_array_index (list, 1))->item_uid, ==, "c@example.com");
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* Taken for restoring: returned and gone. */
+  taken = agl_store_take_conflict (store, first, &error);
+  g_assert_no_error (error);
+  assert_conflict (taken, "Work", "a@example.com", "ICAL-A", "Changed on both sides");
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  g_clear_pointer (&taken, agl_conflict_free);
+  taken = agl_store_take_conflict (store, first, &error);
+  g_assert_null (taken);
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Refused: unknown account, missing text, another account's record. */
+  g_assert_false (agl_store_add_conflict (store, "Nope", "x", "ICAL", "r", NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (agl_store_add_conflict (store, "Work", "x", NULL, "r", NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  list = agl_store_list_conflicts (store, "Nope", &error);
+  g_assert_null (list);
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  agl_remote_change_set_free (g_steal_pointer (&page));
+  page = agl_remote_change_set_new ();
+  g_ptr_array_set_size (with_page, 0);
+  g_ptr_array_add (with_page, agl_conflict_new ("Work", "d@example.com", "ICAL-D", "r"));
+  g_assert_false (agl_store_apply_remote_changes (store, "Lab", IDENTITY_A, page, "S2",
+                                                  with_page, NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM conflicts"), ==, 2);
+}
+
+static void
+test_reset_sync_state (Fixture       *fx,
+                       gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(AglRemoteChangeSet) lab_page = agl_remote_change_set_new ();
+  g_autoptr(AglItem) a = NULL;
+  g_autoptr(AglItem) found = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+  gint64 work, local_id;
+  Recorder recorder;
+
+  work = add_account (store, "Work");
+  add_account (store, "Lab");
+  apply_first_page (store);
+  page_add (lab_page, "a@example.com", "A", "R-a", "CK-lab");
+  apply_ok (store, "Lab", IDENTITY_A, lab_page, "S-lab", NULL);
+  a = find_uid (store, "Work", "a@example.com");
+  g_assert_true (agl_store_update_item (store, a, &error));
+  g_assert_no_error (error);
+  local_id = add_item (store, "Work", "local@example.com", T0 + 2 * HOUR, T0 + 3 * HOUR);
+  recorder_connect (&recorder, store);
+
+  g_assert_true (agl_store_reset_sync_state (store, "Work", &error));
+  g_assert_no_error (error);
+
+  /* Items kept; the account's states and links gone, the other's kept. */
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 4);
+  state = get_state (store, "Work", IDENTITY_A);
+  g_assert_null (state);
+  state = get_state (store, "Lab", IDENTITY_A);
+  g_assert_cmpstr (state, ==, "S-lab");
+  g_clear_pointer (&state, g_free);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM item_links WHERE account_id = %"
+                                            G_GINT64_FORMAT, work);
+
+    g_assert_cmpint (count_rows (fx->path, sql), ==, 0);
+  }
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links"), ==, 1);
+  /* Pending edits stay, without the old mailbox's ids. */
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 2);
+  assert_journal_entry (g_ptr_array_index (journal, 0), AGL_JOURNAL_UPDATE, a->id,
+                        "a@example.com", NULL, NULL);
+  g_assert_cmpuint (recorder.n_agenda, ==, 0);
+
+  /* Re-link by start + end + subject: only unlinked items of the account. */
+  found = agl_store_find_item_by_times_and_summary (store, "Work", T0 + 2 * HOUR,
+                                                    T0 + 3 * HOUR, "About local@example.com",
+                                                    &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (found);
+  g_assert_cmpint (found->id, ==, local_id);
+  g_clear_pointer (&found, agl_item_free);
+  found = agl_store_find_item_by_times_and_summary (store, "Work", T0 + 2 * HOUR,
+                                                    T0 + 3 * HOUR, "Other", &error);
+  g_assert_no_error (error);
+  g_assert_null (found);
+  found = agl_store_find_item_by_times_and_summary (store, "Lab", T0, T0 + HOUR, "A", &error);
+  g_assert_no_error (error);
+  g_assert_null (found);
+  found = agl_store_find_item_by_times_and_summary (store, "Nope", T0, T0 + HOUR, "A", &error);
+  g_assert_null (found);
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The new identity's first page re-links B by UID, no duplicate. */
+  page_add (page, "b@example.com", "B", "R2-b", "CK2-b");
+  apply_ok (store, "Work", IDENTITY_B, page, "S-new", NULL);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 4);
+  found = find_uid (store, "Work", "b@example.com");
+  assert_link (store, found->id, "R2-b", "CK2-b");
+
+  g_assert_false (agl_store_reset_sync_state (store, "Nope", &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  recorder_clear (&recorder);
+}
+
+static void
+test_crash_sigkill_mid_apply (Fixture       *fx,
+                              gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(GSubprocess) helper = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  g_autofree char *helper_path = g_test_build_filename (G_TEST_BUILT, "store-writer-helper", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *integrity = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *wal = g_strconcat (fx->path, "-wal", NULL);
+  HelperWait wait = { NULL, FALSE, FALSE, FALSE };
+  GStatBuf st;
+  guint timeout_id;
+
+  add_account (store, "Work");
+  {
+    g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+
+    /* The helper's identity, with a state and a linked item it updates. */
+    page_add (page, "helper-3@agendaline.test", "Before", "helper-R3", "CK-before");
+    page_add (page, "before@example.com", "Before", "R-before", "CK-before");
+    apply_ok (store, "Work", "https://helper/EWS anna@example.com", page, "S-before", NULL);
+  }
+  g_clear_object (&store);
+  before = dump_store (fx->path);
+
+  helper = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                             helper_path, "--apply", fx->path, "Work", "4000", NULL);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (helper));
+
+  timeout_id = g_timeout_add_seconds (HELPER_TIMEOUT_SECONDS, helper_timeout_cb, &wait);
+  g_data_input_stream_read_line_async (output, G_PRIORITY_DEFAULT, NULL, line_read_cb, &wait);
+  while (!wait.line_done && !wait.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (wait.timed_out);
+  g_assert_cmpstr (wait.line, ==, "mid-transaction");
+
+  /* Uncommitted pages of the page are on disk in the -wal file. */
+  g_assert_no_errno (g_stat (wal, &st));
+  g_assert_cmpint (st.st_size, >, 0);
+
+  g_subprocess_send_signal (helper, SIGKILL);
+  g_subprocess_wait_async (helper, NULL, helper_exited_cb, &wait);
+  while (!wait.exited && !wait.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (wait.timed_out);
+  g_source_remove (timeout_id);
+  g_assert_true (g_subprocess_get_if_signaled (helper));
+  g_assert_cmpint (g_subprocess_get_term_sig (helper), ==, SIGKILL);
+
+  /* Items, links and the sync key are those of before the page. */
+  store = open_store (fx);
+  state = get_state (store, "Work", "https://helper/EWS anna@example.com");
+  g_assert_cmpstr (state, ==, "S-before");
+  db = open_raw (fx->path);
+  integrity = query_text (db, "PRAGMA integrity_check");
+  g_assert_cmpstr (integrity, ==, "ok");
+  after = dump_db (db);
+  g_assert_cmpstr (after, ==, before);
+
+  g_free (wait.line);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int
 main (int    argc,
@@ -3306,7 +4019,18 @@ main (int    argc,
   ADD ("/store/ical/update", test_ical_update);
   ADD ("/store/ical/export", test_ical_export);
 
+  ADD ("/store/remote/apply-page", test_remote_apply_page);
+  ADD ("/store/remote/no-journal", test_remote_apply_no_journal);
+  ADD ("/store/remote/failure-rolls-back", test_remote_apply_failure_rolls_back);
+  ADD ("/store/remote/relink-by-uid", test_remote_relink_by_uid);
+  ADD ("/store/remote/pending-local-edit", test_remote_pending_local_edit);
+  ADD ("/store/remote/complete-journal-entry", test_complete_journal_entry);
+  ADD ("/store/remote/complete-after-local-delete", test_complete_after_local_delete);
+  ADD ("/store/remote/conflicts", test_conflicts);
+  ADD ("/store/remote/reset-sync-state", test_reset_sync_state);
+
   ADD ("/store/crash/sigkill-mid-import", test_crash_sigkill);
+  ADD ("/store/crash/sigkill-mid-apply", test_crash_sigkill_mid_apply);
 
 #undef ADD
 
