@@ -408,6 +408,30 @@ set_item_not_found_error (GError **error,
                (long long) id);
 }
 
+/* Runs @sql, a query of one id column keyed by ?1 = @number and
+ * ?2 = @text; *@id is the id found, or 0 when there is none. */
+static gboolean
+query_id (AglStore    *self,
+          const char  *sql,
+          gint64       number,
+          const char  *text,
+          gint64      *id,
+          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  stmt = prepare (self, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, number);
+  bind_text (stmt, 2, text);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  *id = found ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
 /* The id of the item with @uid in one agenda, or 0 when there is none. */
 static gboolean
 find_item_id (AglStore    *self,
@@ -416,21 +440,9 @@ find_item_id (AglStore    *self,
               gint64      *item_id,
               GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean found;
-
   /* Written to match the items_account_uid index. */
-  stmt = prepare (self,
-                  "SELECT id FROM items WHERE coalesce(account_id, 0) = ?1 AND uid = ?2",
-                  error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, account_id);
-  bind_text (stmt, 2, uid);
-  if (!step_row (self, stmt, &found, error))
-    return FALSE;
-  *item_id = found ? sqlite3_column_int64 (stmt, 0) : 0;
-  return TRUE;
+  return query_id (self, "SELECT id FROM items WHERE coalesce(account_id, 0) = ?1 AND uid = ?2",
+                   account_id, uid, item_id, error);
 }
 
 /* What update and delete need to know about an existing item. */
@@ -2486,20 +2498,8 @@ find_linked_item (AglStore    *self,
                   gint64      *item_id,
                   GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean found;
-
-  stmt = prepare (self,
-                  "SELECT item_id FROM item_links WHERE account_id = ?1 AND remote_id = ?2",
-                  error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, account_id);
-  bind_text (stmt, 2, remote_id);
-  if (!step_row (self, stmt, &found, error))
-    return FALSE;
-  *item_id = found ? sqlite3_column_int64 (stmt, 0) : 0;
-  return TRUE;
+  return query_id (self, "SELECT item_id FROM item_links WHERE account_id = ?1 AND remote_id = ?2",
+                   account_id, remote_id, item_id, error);
 }
 
 /* Whether a local edit of the account waits to go to Exchange for the item
