@@ -25,6 +25,49 @@ static const char * const server_versions[] = {
   NULL
 };
 
+/* Indexed by AglConflictPolicy; also the store's and D-Bus's spelling. */
+static const char * const conflict_policies[] = {
+  "exchange-wins", "local-wins", "newer-wins", NULL
+};
+
+/**
+ * agl_conflict_policy_to_string:
+ * @policy: a policy
+ *
+ * Returns: its name: "exchange-wins", "local-wins" or "newer-wins"
+ */
+const char *
+agl_conflict_policy_to_string (AglConflictPolicy policy)
+{
+  g_return_val_if_fail ((guint) policy < G_N_ELEMENTS (conflict_policies) - 1, NULL);
+  return conflict_policies[policy];
+}
+
+/**
+ * agl_conflict_policy_from_string:
+ * @text: a policy's name
+ * @policy: (out): the policy
+ * @error: return location for %AGL_ERROR_INVALID_ARGUMENT
+ *
+ * Returns: whether @text names a policy
+ */
+gboolean
+agl_conflict_policy_from_string (const char         *text,
+                                 AglConflictPolicy  *policy,
+                                 GError            **error)
+{
+  for (guint i = 0; conflict_policies[i] != NULL; i++)
+    if (g_strcmp0 (text, conflict_policies[i]) == 0)
+      {
+        *policy = (AglConflictPolicy) i;
+        return TRUE;
+      }
+  g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not a conflict policy; use exchange-wins, local-wins or newer-wins."),
+               text != NULL ? text : "");
+  return FALSE;
+}
+
 static gboolean
 has_control_characters (const char *text)
 {
@@ -149,6 +192,8 @@ agl_account_new (void)
   account->auth = g_strdup ("ntlm");
   account->server_version = g_strdup ("auto");
   account->enabled = TRUE;
+  account->conflict_policy = AGL_CONFLICT_EXCHANGE_WINS;
+  account->poll_interval = AGL_ACCOUNT_POLL_INTERVAL_DEFAULT;
   return account;
 }
 
@@ -315,6 +360,22 @@ agl_account_validate (const AglAccount *account,
 
   if (account->ca_file != NULL && !validate_ca_file (account->ca_file, error))
     return FALSE;
+
+  if ((guint) account->conflict_policy >= G_N_ELEMENTS (conflict_policies) - 1)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The account’s conflict policy is not one of exchange-wins, local-wins or newer-wins."));
+      return FALSE;
+    }
+  if (account->poll_interval < AGL_ACCOUNT_POLL_INTERVAL_MIN ||
+      account->poll_interval > AGL_ACCOUNT_POLL_INTERVAL_MAX)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("The poll interval must be between %u and %u seconds, not %u."),
+                   AGL_ACCOUNT_POLL_INTERVAL_MIN, AGL_ACCOUNT_POLL_INTERVAL_MAX,
+                   account->poll_interval);
+      return FALSE;
+    }
 
   return TRUE;
 }

@@ -6,6 +6,27 @@
 G_BEGIN_DECLS
 
 /**
+ * AglConflictPolicy:
+ * @AGL_CONFLICT_EXCHANGE_WINS: the version on Exchange wins (default)
+ * @AGL_CONFLICT_LOCAL_WINS: the local version wins
+ * @AGL_CONFLICT_NEWER_WINS: the version modified last wins; a tie goes to
+ *   Exchange
+ *
+ * How an appointment changed on both sides since the last sync is settled.
+ * The losing version is kept as a conflict record either way.
+ */
+typedef enum {
+  AGL_CONFLICT_EXCHANGE_WINS,
+  AGL_CONFLICT_LOCAL_WINS,
+  AGL_CONFLICT_NEWER_WINS,
+} AglConflictPolicy;
+
+/* Seconds between polls when the server offers no notifications. */
+#define AGL_ACCOUNT_POLL_INTERVAL_DEFAULT 60
+#define AGL_ACCOUNT_POLL_INTERVAL_MIN     10
+#define AGL_ACCOUNT_POLL_INTERVAL_MAX     86400
+
+/**
  * AglAccount:
  * @id: the store's row id (0 before it is stored)
  * @name: the user's name for the account, unique
@@ -26,6 +47,8 @@ G_BEGIN_DECLS
  *   learnt from the server, never set by the user
  * @server_build: the server's build, e.g. "15.1.2507.39", or %NULL until
  *   known; learnt like @detected_server_version
+ * @conflict_policy: how conflicts are settled
+ * @poll_interval: seconds between polls without notifications
  *
  * One Exchange account's settings, and what was learnt about its server.
  * The password is not here: it lives in the Secret Service (see
@@ -47,6 +70,8 @@ typedef struct {
   gint64    created;
   char     *detected_server_version;
   char     *server_build;
+  AglConflictPolicy conflict_policy;
+  guint     poll_interval;
 } AglAccount;
 
 AglAccount *agl_account_new  (void);
@@ -58,6 +83,10 @@ gboolean    agl_account_validate_name (const char *name,
 gboolean    agl_account_validate      (const AglAccount *account,
                                        GError          **error);
 
+const char *agl_conflict_policy_to_string   (AglConflictPolicy  policy);
+gboolean    agl_conflict_policy_from_string (const char        *text,
+                                             AglConflictPolicy *policy,
+                                             GError           **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglAccount, agl_account_free)
 
 G_END_DECLS

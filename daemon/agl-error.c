@@ -17,6 +17,9 @@ static const GDBusErrorEntry agl_error_entries[] = {
   { AGL_ERROR_STORE_FOREIGN,     "io.github.agendaline.Error.StoreForeign" },
   { AGL_ERROR_STORE_TOO_NEW,     "io.github.agendaline.Error.StoreTooNew" },
   { AGL_ERROR_SECRET,            "io.github.agendaline.Error.Secret" },
+  { AGL_ERROR_CONFIRMATION_NEEDED, "io.github.agendaline.Error.ConfirmationNeeded" },
+  { AGL_ERROR_REMOTE,            "io.github.agendaline.Error.Remote" },
+  { AGL_ERROR_TIMED_OUT,         "io.github.agendaline.Error.TimedOut" },
 };
 
 /* Every AglError needs its D-Bus name, or it reaches clients as a generic

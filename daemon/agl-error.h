@@ -20,6 +20,10 @@ G_BEGIN_DECLS
  * @AGL_ERROR_STORE_FOREIGN: the file is not an Agendaline database
  * @AGL_ERROR_STORE_TOO_NEW: the database was written by a newer Agendaline
  * @AGL_ERROR_SECRET: the password could not be stored or read
+ * @AGL_ERROR_CONFIRMATION_NEEDED: the change needs the user's confirmation
+ *   (the message says what it would do)
+ * @AGL_ERROR_REMOTE: Exchange could not be reached or refused the request
+ * @AGL_ERROR_TIMED_OUT: an operation did not finish in its time
  *
  * The daemon's errors.  They cross the bus as io.github.agendaline.Error.*
  * (see data/io.github.agendaline.Daemon.xml); their messages are sentences a
@@ -37,9 +41,12 @@ typedef enum {
   AGL_ERROR_STORE_FOREIGN,
   AGL_ERROR_STORE_TOO_NEW,
   AGL_ERROR_SECRET,
+  AGL_ERROR_CONFIRMATION_NEEDED,
+  AGL_ERROR_REMOTE,
+  AGL_ERROR_TIMED_OUT,
 } AglError;
 
-#define AGL_ERROR_N_ERRORS (AGL_ERROR_SECRET + 1)
+#define AGL_ERROR_N_ERRORS (AGL_ERROR_TIMED_OUT + 1)
 
 GQuark agl_error_quark (void);
 

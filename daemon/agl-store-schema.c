@@ -176,6 +176,19 @@ static const char schema_v4[] =
   "ALTER TABLE accounts ADD COLUMN detected_server_version TEXT;\n"
   "ALTER TABLE accounts ADD COLUMN server_build TEXT;\n";
 
+/* Version 5: how the sync engine settles conflicts, and how often it polls
+ * a server that offers no notifications. */
+static const char schema_v5[] =
+  "ALTER TABLE accounts ADD COLUMN conflict_policy TEXT NOT NULL DEFAULT 'exchange-wins'\n"
+  "  CHECK (conflict_policy IN ('exchange-wins', 'local-wins', 'newer-wins'));\n"
+  "ALTER TABLE accounts ADD COLUMN poll_interval INTEGER NOT NULL DEFAULT 60\n"
+  "  CHECK (poll_interval BETWEEN 10 AND 86400);\n"
+  /* The appointment as Exchange last had it (the version the link's change
+   * key names): a local edit is sent as the fields that differ from it,
+   * so a field changed only on Exchange is not overwritten.  NULL when
+   * unknown (links written before version 5): then every field is sent. */
+  "ALTER TABLE item_links ADD COLUMN base_ical TEXT;\n";
+
 typedef struct {
   int         version;
   const char *sql;
@@ -187,6 +200,7 @@ static const SchemaStep steps[] = {
   { 2, schema_v2 },
   { 3, schema_v3 },
   { 4, schema_v4 },
+  { 5, schema_v5 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (steps) == AGL_STORE_SCHEMA_VERSION);

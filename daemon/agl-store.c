@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -52,7 +53,8 @@ static const char * const journal_ops[] = { "create", "update", "delete" };
 
 #define ACCOUNT_COLUMNS \
   "id, name, email, url, autodiscover, auth, user, domain, server_version, " \
-  "ca_file, enabled, created, impersonate, detected_server_version, server_build"
+  "ca_file, enabled, created, impersonate, detected_server_version, server_build, " \
+  "conflict_policy, poll_interval"
 
 #define ITEM_SELECT \
   "SELECT i.id, a.name, i.uid, i.summary, i.start_time, i.end_time, " \
@@ -362,6 +364,11 @@ account_from_row (sqlite3_stmt *stmt)
   account->impersonate = sqlite3_column_int (stmt, 12) != 0;
   account->detected_server_version = dup_column_text (stmt, 13);
   account->server_build = dup_column_text (stmt, 14);
+  /* The CHECK constraint keeps the column to known names. */
+  if (!agl_conflict_policy_from_string ((const char *) sqlite3_column_text (stmt, 15),
+                                        &account->conflict_policy, NULL))
+    account->conflict_policy = AGL_CONFLICT_EXCHANGE_WINS;
+  account->poll_interval = (guint) sqlite3_column_int (stmt, 16);
   return account;
 }
 
@@ -664,8 +671,9 @@ add_account_locked (AglStore          *self,
   stmt = prepare (self,
                   "INSERT INTO accounts "
                   "  (name, email, url, autodiscover, auth, user, domain, "
-                  "   server_version, ca_file, enabled, created, impersonate) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  "   server_version, ca_file, enabled, created, impersonate, "
+                  "   conflict_policy, poll_interval) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                   error);
   if (stmt == NULL)
     return FALSE;
@@ -681,6 +689,8 @@ add_account_locked (AglStore          *self,
   sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
   sqlite3_bind_int64 (stmt, 11, created);
   sqlite3_bind_int (stmt, 12, account->impersonate ? 1 : 0);
+  bind_text (stmt, 13, agl_conflict_policy_to_string (account->conflict_policy));
+  sqlite3_bind_int (stmt, 14, (int) account->poll_interval);
   if (!step_done (self, stmt, error))
     return FALSE;
   *account_id = sqlite3_last_insert_rowid (self->db);
@@ -706,6 +716,7 @@ update_account_locked (AglStore          *self,
                   "UPDATE accounts SET email = ?2, url = ?3, autodiscover = ?4, "
                   "  auth = ?5, user = ?6, domain = ?7, server_version = ?8, "
                   "  ca_file = ?9, enabled = ?10, impersonate = ?11, "
+                  "  conflict_policy = ?12, poll_interval = ?13, "
                   "  detected_server_version = CASE WHEN url IS ?3 AND user IS ?6 "
                   "    THEN detected_server_version END, "
                   "  server_build = CASE WHEN url IS ?3 AND user IS ?6 "
@@ -725,6 +736,8 @@ update_account_locked (AglStore          *self,
   bind_text (stmt, 9, account->ca_file);
   sqlite3_bind_int (stmt, 10, account->enabled ? 1 : 0);
   sqlite3_bind_int (stmt, 11, account->impersonate ? 1 : 0);
+  bind_text (stmt, 12, agl_conflict_policy_to_string (account->conflict_policy));
+  sqlite3_bind_int (stmt, 13, (int) account->poll_interval);
   return step_done (self, stmt, error);
 }
 
@@ -2544,15 +2557,17 @@ write_link (AglStore    *self,
             gint64       item_id,
             const char  *remote_id,
             const char  *change_key,
+            const char  *base_ical,
             GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   stmt = prepare (self,
-                  "INSERT INTO item_links (item_id, account_id, remote_id, change_key) "
-                  "VALUES (?1, ?2, ?3, ?4) "
+                  "INSERT INTO item_links (item_id, account_id, remote_id, change_key, base_ical) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5) "
                   "ON CONFLICT (item_id) DO UPDATE "
-                  "  SET remote_id = excluded.remote_id, change_key = excluded.change_key",
+                  "  SET remote_id = excluded.remote_id, change_key = excluded.change_key, "
+                  "      base_ical = excluded.base_ical",
                   error);
   if (stmt == NULL)
     return FALSE;
@@ -2560,6 +2575,7 @@ write_link (AglStore    *self,
   sqlite3_bind_int64 (stmt, 2, account_id);
   bind_text (stmt, 3, remote_id);
   bind_text (stmt, 4, change_key);
+  bind_text (stmt, 5, base_ical);
   return step_done (self, stmt, error);
 }
 
@@ -2621,7 +2637,8 @@ apply_upsert_locked (AglStore               *self,
       g_array_append_val (result->created, item_id);
     }
 
-  return write_link (self, account_id, item_id, change->remote_id, change->change_key, error);
+  return write_link (self, account_id, item_id, change->remote_id, change->change_key,
+                     item->ical, error);
 }
 
 static gboolean
@@ -2826,6 +2843,7 @@ complete_journal_entry_locked (AglStore    *self,
                                gint64       item_id,
                                const char  *remote_id,
                                const char  *change_key,
+                               const char  *base_ical,
                                GPtrArray   *conflicts,
                                gint64       created,
                                GArray      *conflict_ids,
@@ -2927,7 +2945,8 @@ complete_journal_entry_locked (AglStore    *self,
         if (item == NULL)
           return FALSE;
       }
-      if (exists && !write_link (self, account_id, item_id, remote_id, change_key, error))
+      if (exists && !write_link (self, account_id, item_id, remote_id, change_key, base_ical,
+                                 error))
         return FALSE;
 
       /* Later entries of the same appointment copied the link as it was
@@ -2960,6 +2979,9 @@ complete_journal_entry_locked (AglStore    *self,
  * @remote_id: (nullable): for a create or update, the ItemId Exchange
  *   answered; for a delete, %NULL (or the ItemId that was deleted)
  * @change_key: (nullable): the ChangeKey Exchange answered
+ * @base_ical: (nullable): the appointment as Exchange now has it (what was
+ *   sent), kept with the link so that the next edit sends only what
+ *   differs from it
  * @conflicts: (nullable) (element-type AglConflict): losing versions to
  *   record in the same transaction (their @account must be %NULL or the
  *   entry's account); their @id and @created are set on success
@@ -2982,6 +3004,7 @@ agl_store_complete_journal_entry (AglStore    *self,
                                   gint64       item_id,
                                   const char  *remote_id,
                                   const char  *change_key,
+                                  const char  *base_ical,
                                   GPtrArray   *conflicts,
                                   GError     **error)
 {
@@ -2995,7 +3018,7 @@ agl_store_complete_journal_entry (AglStore    *self,
 
   if (!begin_write (self, error))
     return FALSE;
-  ok = complete_journal_entry_locked (self, seq, item_id, remote_id, change_key,
+  ok = complete_journal_entry_locked (self, seq, item_id, remote_id, change_key, base_ical,
                                       conflicts, now, conflict_ids, &account, error);
   if (!end_write (self, ok, error))
     return FALSE;
@@ -3272,4 +3295,113 @@ agl_store_take_conflict (AglStore  *self,
   if (!end_write (self, ok, error))
     return NULL;
   return g_steal_pointer (&conflict);
+}
+
+/**
+ * agl_sync_info_clear:
+ * @info: sync info read by agl_store_get_sync_info()
+ */
+void
+agl_sync_info_clear (AglSyncInfo *info)
+{
+  g_clear_pointer (&info->state, g_free);
+}
+
+/**
+ * agl_store_get_sync_info:
+ * @self: a store
+ * @account: an account name
+ * @identity: the account's identity (EWS URL + mailbox)
+ * @info: (out caller-allocates): where the sync stands; clear it with
+ *   agl_sync_info_clear()
+ * @error: return location for %AGL_ERROR_NOT_FOUND,
+ *   %AGL_ERROR_INVALID_ARGUMENT (the local agenda) or a store error
+ *
+ * Reads the sync state of (@account, @identity), whether anything of
+ * another identity is left, and the account's counts, in one read.
+ *
+ * Returns: whether @info was filled
+ */
+gboolean
+agl_store_get_sync_info (AglStore     *self,
+                         const char   *account,
+                         const char   *identity,
+                         AglSyncInfo  *info,
+                         GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (identity != NULL, FALSE);
+  g_return_val_if_fail (info != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  memset (info, 0, sizeof *info);
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  /* Links without a state of this identity are another identity's too:
+   * a state is written with the first page, links only with it or after. */
+  stmt = prepare (self,
+                  "SELECT s.state, s.modified, "
+                  "  EXISTS (SELECT 1 FROM sync_states "
+                  "          WHERE account_id = ?1 AND identity <> ?2) "
+                  "  OR (s.state IS NULL AND "
+                  "      EXISTS (SELECT 1 FROM item_links WHERE account_id = ?1)), "
+                  "  (SELECT count(*) FROM items WHERE account_id = ?1), "
+                  "  (SELECT count(*) FROM item_links WHERE account_id = ?1), "
+                  "  (SELECT count(*) FROM journal WHERE account_id = ?1), "
+                  "  (SELECT count(*) FROM conflicts WHERE account_id = ?1) "
+                  "FROM (SELECT 1) LEFT JOIN sync_states AS s "
+                  "  ON s.account_id = ?1 AND s.identity = ?2",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, identity);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  info->state = dup_column_text (stmt, 0);
+  info->state_modified = sqlite3_column_int64 (stmt, 1);
+  info->other_identity = sqlite3_column_int (stmt, 2) != 0;
+  info->n_items = (guint) sqlite3_column_int64 (stmt, 3);
+  info->n_linked = (guint) sqlite3_column_int64 (stmt, 4);
+  info->n_pending = (guint) sqlite3_column_int64 (stmt, 5);
+  info->n_conflicts = (guint) sqlite3_column_int64 (stmt, 6);
+  return TRUE;
+}
+
+/**
+ * agl_store_get_item_base:
+ * @self: a store
+ * @item_id: an appointment id
+ * @base_ical: (out) (transfer full) (nullable): the appointment as Exchange
+ *   last had it, or %NULL when it is not linked or that is unknown
+ * @error: return location for a store error
+ *
+ * Returns: whether it was read (%TRUE also when there is none)
+ */
+gboolean
+agl_store_get_item_base (AglStore    *self,
+                         gint64       item_id,
+                         char       **base_ical,
+                         GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (base_ical != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *base_ical = NULL;
+  stmt = query_row_by_id (self, "SELECT base_ical FROM item_links WHERE item_id = ?1",
+                          item_id, &found, error);
+  if (stmt == NULL)
+    return FALSE;
+  if (found)
+    *base_ical = dup_column_text (stmt, 0);
+  return TRUE;
 }

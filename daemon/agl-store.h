@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define AGL_STORE_SCHEMA_VERSION 4
+#define AGL_STORE_SCHEMA_VERSION 5
 
 /* PRAGMA application_id of an Agendaline database: "AGL1". */
 #define AGL_STORE_APPLICATION_ID 0x41474C31
@@ -304,6 +304,7 @@ gboolean    agl_store_complete_journal_entry (AglStore           *self,
                                               gint64              item_id,
                                               const char         *remote_id,
                                               const char         *change_key,
+                                              const char         *base_ical,
                                               GPtrArray          *conflicts,
                                               GError            **error);
 gboolean    agl_store_reset_sync_state    (AglStore          *self,
@@ -315,6 +316,42 @@ AglItem    *agl_store_find_item_by_times_and_summary (AglStore    *self,
                                                       gint64       end,
                                                       const char  *summary,
                                                       GError     **error);
+
+/**
+ * AglSyncInfo:
+ * @state: (nullable): the sync state of the identity asked about
+ * @state_modified: when @state was stored (Unix time), 0 without one
+ * @other_identity: the account has sync states or links that belong to
+ *   another identity (the account was re-pointed: DESIGN.md invariant 3)
+ * @n_items: the account's appointments
+ * @n_linked: those linked to an Exchange item
+ * @n_pending: journal entries waiting to go to Exchange
+ * @n_conflicts: conflict records of the account
+ *
+ * Where an account's sync stands, read in one go.
+ */
+typedef struct {
+  char     *state;
+  gint64    state_modified;
+  gboolean  other_identity;
+  guint     n_items;
+  guint     n_linked;
+  guint     n_pending;
+  guint     n_conflicts;
+} AglSyncInfo;
+
+void agl_sync_info_clear (AglSyncInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AglSyncInfo, agl_sync_info_clear)
+
+gboolean    agl_store_get_sync_info       (AglStore          *self,
+                                           const char        *account,
+                                           const char        *identity,
+                                           AglSyncInfo       *info,
+                                           GError           **error);
+gboolean    agl_store_get_item_base       (AglStore          *self,
+                                           gint64             item_id,
+                                           char             **base_ical,
+                                           GError           **error);
 
 /* Conflict records. */
 gboolean     agl_store_add_conflict       (AglStore          *self,
