@@ -1705,7 +1705,7 @@ test_account_no_password (Fixture       *fx,
                                "WHERE t.type = 'table' AND (c.name LIKE '%pass%' OR c.name LIKE '%secret%')"),
                    ==, 0);
   g_assert_cmpint (count_rows (fx->path,
-                               "SELECT count(*) FROM pragma_table_info('accounts')"), ==, 15);
+                               "SELECT count(*) FROM pragma_table_info('accounts')"), ==, 17);
 }
 
 static void
