@@ -3405,3 +3405,391 @@ agl_store_get_item_base (AglStore    *self,
     *base_ical = dup_column_text (stmt, 0);
   return TRUE;
 }
+
+static gboolean
+settle_journal_entry_locked (AglStore        *self,
+                             gint64           seq,
+                             AglStoreSettle   outcome,
+                             const AglItem   *remote_item,
+                             const char      *remote_id,
+                             const char      *change_key,
+                             GPtrArray       *conflicts,
+                             gint64           created,
+                             GArray          *conflict_ids,
+                             gint64          *item_id,
+                             char           **account,
+                             RemoteResult    *result,
+                             GError         **error)
+{
+  g_autoptr(sqlite3_stmt) entry = NULL;
+  g_autoptr(sqlite3_stmt) drop = NULL;
+  gint64 account_id;
+  gint64 entry_item;
+  gboolean found;
+  gboolean exists;
+
+  entry = query_row_by_id (self,
+                           "SELECT j.account_id, a.name, j.item_id, "
+                           "  EXISTS (SELECT 1 FROM items WHERE id = j.item_id) "
+                           "FROM journal AS j JOIN accounts AS a ON a.id = j.account_id "
+                           "WHERE j.seq = ?1",
+                           seq, &found, error);
+  if (entry == NULL)
+    return FALSE;
+  if (!found)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                   _("There is no journal entry %lld; it may have been cleared already."),
+                   (long long) seq);
+      return FALSE;
+    }
+  account_id = sqlite3_column_int64 (entry, 0);
+  *account = dup_column_text (entry, 1);
+  entry_item = sqlite3_column_int64 (entry, 2);
+  exists = sqlite3_column_int (entry, 3) != 0;
+  g_clear_pointer (&entry, sqlite3_finalize);
+  *item_id = exists ? entry_item : 0;
+
+  /* Every pending edit of the appointment lost, not just this one. */
+  drop = prepare (self, "DELETE FROM journal WHERE account_id = ?1 AND item_id = ?2", error);
+  if (drop == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (drop, 1, account_id);
+  sqlite3_bind_int64 (drop, 2, entry_item);
+  if (!step_done (self, drop, error))
+    return FALSE;
+
+  if (outcome == AGL_STORE_SETTLE_DROP_LOCAL)
+    {
+      if (exists)
+        {
+          if (!exec_with_id (self, "DELETE FROM items WHERE id = ?1", entry_item, error))
+            return FALSE;
+          g_array_append_val (result->deleted, entry_item);
+        }
+      *item_id = 0;
+    }
+  else
+    {
+      gint64 other = 0;
+
+      if (remote_item == NULL || remote_id == NULL || *remote_id == '\0')
+        {
+          g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                       _("Journal entry %lld cannot take Exchange’s version without it."),
+                       (long long) seq);
+          return FALSE;
+        }
+      if (!find_linked_item (self, account_id, remote_id, &other, error))
+        return FALSE;
+      if (!exists && other == 0 && !find_item_id (self, account_id, remote_item->uid, &other, error))
+        return FALSE;
+      if (exists)
+        {
+          if (!update_item_row (self, entry_item, remote_item, error))
+            return FALSE;
+          g_array_append_val (result->updated, entry_item);
+        }
+      else if (other != 0)
+        {
+          /* Brought back already (by UID or link): update that one. */
+          if (!update_item_row (self, other, remote_item, error))
+            return FALSE;
+          g_array_append_val (result->updated, other);
+          entry_item = other;
+        }
+      else
+        {
+          if (!insert_item_row (self, account_id, remote_item, &entry_item, error))
+            return FALSE;
+          g_array_append_val (result->created, entry_item);
+        }
+      if (!write_link (self, account_id, entry_item, remote_id, change_key, remote_item->ical,
+                       error))
+        return FALSE;
+      *item_id = entry_item;
+    }
+
+  return insert_conflicts_locked (self, account_id, *account, conflicts, created,
+                                  conflict_ids, error);
+}
+
+/**
+ * agl_store_settle_journal_entry:
+ * @self: a store
+ * @seq: the journal entry whose edit lost a conflict
+ * @outcome: what the appointment becomes
+ * @remote_item: (nullable): Exchange's version, for
+ *   %AGL_STORE_SETTLE_TAKE_REMOTE
+ * @remote_id: (nullable): its ItemId, for %AGL_STORE_SETTLE_TAKE_REMOTE
+ * @change_key: (nullable): its ChangeKey
+ * @conflicts: (nullable) (element-type AglConflict): the losing local
+ *   versions, recorded in the same transaction
+ * @item_id: (out) (optional): the appointment's id afterwards (0 when it
+ *   was dropped)
+ * @error: return location for %AGL_ERROR_NOT_FOUND, %AGL_ERROR_INVALID_ARGUMENT
+ *   or a store error
+ *
+ * Ends a conflict that Exchange won, in one transaction: every pending
+ * journal entry of the appointment is cleared, the appointment becomes
+ * Exchange's version (linked to it, with it as the base of the next edit)
+ * or is deleted, and the losing versions become conflict records.
+ * Emits #AglStore::agenda-changed after the COMMIT.
+ *
+ * Returns: whether the conflict was settled
+ */
+gboolean
+agl_store_settle_journal_entry (AglStore        *self,
+                                gint64           seq,
+                                AglStoreSettle   outcome,
+                                const AglItem   *remote_item,
+                                const char      *remote_id,
+                                const char      *change_key,
+                                GPtrArray       *conflicts,
+                                gint64          *item_id,
+                                GError         **error)
+{
+  g_autoptr(GArray) created = id_array_new ();
+  g_autoptr(GArray) updated = id_array_new ();
+  g_autoptr(GArray) deleted = id_array_new ();
+  g_autoptr(GArray) conflict_ids = id_array_new ();
+  g_autofree char *account = NULL;
+  RemoteResult result = { created, updated, deleted, NULL };
+  gint64 now = now_seconds ();
+  gint64 settled = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = settle_journal_entry_locked (self, seq, outcome, remote_item, remote_id, change_key,
+                                    conflicts, now, conflict_ids, &settled, &account,
+                                    &result, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+
+  set_conflict_ids (conflicts, account, now, conflict_ids);
+  if (item_id != NULL)
+    *item_id = settled;
+  if (created->len > 0 || updated->len > 0 || deleted->len > 0)
+    emit_agenda_changed (self, account, created, updated, deleted);
+  return TRUE;
+}
+
+/**
+ * agl_store_list_linked_items:
+ * @self: a store
+ * @account: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: (transfer full) (element-type gint64): the ids of the account's
+ *   appointments linked to an Exchange item
+ */
+GArray *
+agl_store_list_linked_items (AglStore    *self,
+                             const char  *account,
+                             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GArray) ids = id_array_new ();
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return NULL;
+  stmt = prepare (self, "SELECT item_id FROM item_links WHERE account_id = ?1 ORDER BY item_id",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  for (;;)
+    {
+      gint64 id;
+
+      if (!step_row (self, stmt, &found, error))
+        return NULL;
+      if (!found)
+        break;
+      id = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (ids, id);
+    }
+  return g_steal_pointer (&ids);
+}
+
+static gboolean
+retire_unlinked_locked (AglStore     *self,
+                        const char   *account,
+                        GArray       *item_ids,
+                        const char   *reason,
+                        gint64        now,
+                        GArray       *deleted,
+                        GError      **error)
+{
+  gint64 account_id;
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return FALSE;
+
+  for (guint i = 0; i < item_ids->len; i++)
+    {
+      gint64 id = g_array_index (item_ids, gint64, i);
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      gboolean found;
+
+      /* Still in the account, linked to nothing, no edit waiting. */
+      stmt = query_row_by_id (self,
+                              "SELECT i.uid, i.ical FROM items AS i "
+                              "WHERE i.id = ?1 "
+                              "  AND NOT EXISTS (SELECT 1 FROM item_links WHERE item_id = i.id) "
+                              "  AND NOT EXISTS (SELECT 1 FROM journal WHERE item_id = i.id)",
+                              id, &found, error);
+      if (stmt == NULL)
+        return FALSE;
+      if (!found)
+        continue;
+      {
+        AglConflict conflict = { 0, NULL, (char *) sqlite3_column_text (stmt, 0),
+                                 (char *) sqlite3_column_text (stmt, 1), (char *) reason, now };
+        gint64 conflict_id;
+
+        if (!insert_conflict_locked (self, account_id, &conflict, now, &conflict_id, error))
+          return FALSE;
+      }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+      if (!exec_with_id (self, "DELETE FROM items WHERE id = ?1 AND account_id IS NOT NULL",
+                         id, error))
+        return FALSE;
+      g_array_append_val (deleted, id);
+    }
+  return TRUE;
+}
+
+/**
+ * agl_store_retire_unlinked:
+ * @self: a store
+ * @account: an account name
+ * @item_ids: (element-type gint64): appointments that were linked under
+ *   the account's previous identity
+ * @reason: the conflict records' reason, for the user
+ * @n_retired: (out) (optional): how many were retired
+ * @error: return location for a store error
+ *
+ * After the first complete sync of a new identity: each of @item_ids that
+ * is still in the account but linked to nothing (the new mailbox does not
+ * have it) and has no pending edit leaves the agenda and becomes a
+ * conflict record, so that nothing is lost and nothing is pushed into a
+ * mailbox it never belonged to.  One transaction; emits
+ * #AglStore::agenda-changed.
+ *
+ * Returns: whether it worked
+ */
+gboolean
+agl_store_retire_unlinked (AglStore     *self,
+                           const char   *account,
+                           GArray       *item_ids,
+                           const char   *reason,
+                           guint        *n_retired,
+                           GError      **error)
+{
+  g_autoptr(GArray) deleted = id_array_new ();
+  gint64 now = now_seconds ();
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (item_ids != NULL && reason != NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = retire_unlinked_locked (self, account, item_ids, reason, now, deleted, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+  if (n_retired != NULL)
+    *n_retired = deleted->len;
+  if (deleted->len > 0)
+    emit_agenda_changed (self, account, NULL, NULL, deleted);
+  return TRUE;
+}
+
+static gboolean
+restore_conflict_locked (AglStore      *self,
+                         gint64         id,
+                         AglItem       *restored,
+                         gboolean      *created,
+                         GError       **error)
+{
+  g_autoptr(AglConflict) conflict = NULL;
+  gint64 account_id;
+  gint64 existing;
+
+  if (!take_conflict_locked (self, id, &conflict, error))
+    return FALSE;
+  if (g_strcmp0 (conflict->item_uid, restored->uid) != 0 ||
+      g_strcmp0 (conflict->account, restored->account) != 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   _("Conflict record %lld is about “%s”, not the appointment given."),
+                   (long long) id, conflict->item_uid);
+      return FALSE;
+    }
+  if (!lookup_account_id (self, conflict->account, &account_id, error) ||
+      !find_item_id (self, account_id, restored->uid, &existing, error))
+    return FALSE;
+
+  *created = existing == 0;
+  if (existing != 0)
+    {
+      restored->id = existing;
+      return update_item_row (self, existing, restored, error) &&
+             append_journal (self, account_id, existing, restored->uid, AGL_JOURNAL_UPDATE, error);
+    }
+  return insert_item_row (self, account_id, restored, &restored->id, error) &&
+         append_journal (self, account_id, restored->id, restored->uid, AGL_JOURNAL_CREATE, error);
+}
+
+/**
+ * agl_store_restore_conflict:
+ * @self: a store
+ * @id: a conflict record
+ * @item: (inout): the record's version made into an appointment by the
+ *   caller (agl-event.c: the store does not parse iCalendar); its @id is
+ *   set.  Its @uid must be the record's.
+ * @error: return location for %AGL_ERROR_NOT_FOUND,
+ *   %AGL_ERROR_INVALID_ARGUMENT or a store error
+ *
+ * Brings a losing version back, in one transaction: it replaces the
+ * appointment with its UID in the record's account (or is added when
+ * there is none), with a journal entry so that it syncs like any local
+ * edit, and the record is removed.  Emits #AglStore::agenda-changed.
+ *
+ * Returns: whether it was restored
+ */
+gboolean
+agl_store_restore_conflict (AglStore  *self,
+                            gint64     id,
+                            AglItem  **item,
+                            GError   **error)
+{
+  gboolean created = FALSE;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (item != NULL && *item != NULL, FALSE);
+
+  if (!check_item_fields (*item, error))
+    return FALSE;
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = restore_conflict_locked (self, id, *item, &created, error);
+  if (!end_write (self, ok, error))
+    return FALSE;
+  {
+    g_autoptr(GArray) ids = single_id ((*item)->id);
+
+    emit_agenda_changed (self, (*item)->account, created ? ids : NULL, created ? NULL : ids, NULL);
+  }
+  return TRUE;
+}

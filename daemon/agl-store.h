@@ -343,6 +343,38 @@ typedef struct {
 void agl_sync_info_clear (AglSyncInfo *info);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AglSyncInfo, agl_sync_info_clear)
 
+/**
+ * AglStoreSettle:
+ * @AGL_STORE_SETTLE_TAKE_REMOTE: the appointment becomes the version from
+ *   Exchange (added again when it was deleted here)
+ * @AGL_STORE_SETTLE_DROP_LOCAL: the appointment goes (Exchange deleted it)
+ *
+ * How agl_store_settle_journal_entry() ends a conflict that Exchange won.
+ */
+typedef enum {
+  AGL_STORE_SETTLE_TAKE_REMOTE,
+  AGL_STORE_SETTLE_DROP_LOCAL,
+} AglStoreSettle;
+
+gboolean    agl_store_settle_journal_entry (AglStore         *self,
+                                            gint64            seq,
+                                            AglStoreSettle    outcome,
+                                            const AglItem    *remote_item,
+                                            const char       *remote_id,
+                                            const char       *change_key,
+                                            GPtrArray        *conflicts,
+                                            gint64           *item_id,
+                                            GError          **error);
+gboolean    agl_store_retire_unlinked     (AglStore          *self,
+                                           const char        *account,
+                                           GArray            *item_ids,
+                                           const char        *reason,
+                                           guint             *n_retired,
+                                           GError           **error);
+GArray     *agl_store_list_linked_items   (AglStore          *self,
+                                           const char        *account,
+                                           GError           **error);
+
 gboolean    agl_store_get_sync_info       (AglStore          *self,
                                            const char        *account,
                                            const char        *identity,
@@ -366,6 +398,10 @@ GPtrArray   *agl_store_list_conflicts     (AglStore          *self,
                                            GError           **error);
 AglConflict *agl_store_take_conflict      (AglStore          *self,
                                            gint64             id,
+                                           GError           **error);
+gboolean     agl_store_restore_conflict   (AglStore          *self,
+                                           gint64             id,
+                                           AglItem          **item,
                                            GError           **error);
 
 G_END_DECLS

@@ -3937,6 +3937,226 @@ test_crash_sigkill_mid_apply (Fixture       *fx,
 
 /* ------------------------------------------------------------------------ */
 
+/* The sync engine's reads and the writes that end a conflict (schema 5). */
+
+static void
+test_sync_info (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(AglItem) remote = make_item (NULL, "remote@example.com", 1000, 2000);
+  g_autoptr(GError) error = NULL;
+  g_auto(AglSyncInfo) info = { 0 };
+  g_autofree char *base = NULL;
+  gint64 local_id;
+
+  add_account (store, "Work");
+  local_id = add_item (store, "Work", "local@example.com", 100, 200);
+  g_assert_true (agl_store_get_sync_info (store, "Work", "url-a alice", &info, &error));
+  g_assert_no_error (error);
+  g_assert_null (info.state);
+  g_assert_false (info.other_identity);
+  g_assert_cmpuint (info.n_items, ==, 1);
+  g_assert_cmpuint (info.n_linked, ==, 0);
+  g_assert_cmpuint (info.n_pending, ==, 1);
+  agl_sync_info_clear (&info);
+
+  agl_remote_change_set_add_upsert (page, remote, "R1", "CK1");
+  g_assert_true (agl_store_apply_remote_changes (store, "Work", "url-a alice", page, "S1",
+                                                 NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (agl_store_get_sync_info (store, "Work", "url-a alice", &info, &error));
+  g_assert_cmpstr (info.state, ==, "S1");
+  g_assert_cmpint (info.state_modified, >, 0);
+  g_assert_false (info.other_identity);
+  g_assert_cmpuint (info.n_items, ==, 2);
+  g_assert_cmpuint (info.n_linked, ==, 1);
+  agl_sync_info_clear (&info);
+
+  /* Another identity sees the first one's state and links as foreign. */
+  g_assert_true (agl_store_get_sync_info (store, "Work", "url-b alice", &info, &error));
+  g_assert_null (info.state);
+  g_assert_true (info.other_identity);
+  agl_sync_info_clear (&info);
+
+  /* The link keeps Exchange's version as the base of the next edit. */
+  {
+    g_autoptr(AglItem) stored = agl_store_find_item_by_uid (store, "Work", "remote@example.com",
+                                                            &error);
+    g_assert_true (agl_store_get_item_base (store, stored->id, &base, &error));
+    g_assert_cmpstr (base, ==, remote->ical);
+    g_clear_pointer (&base, g_free);
+  }
+  g_assert_true (agl_store_get_item_base (store, local_id, &base, &error));
+  g_assert_null (base);
+
+  g_assert_false (agl_store_get_sync_info (store, NULL, "x", &info, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_settle_journal_entry (Fixture       *fx,
+                           gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglItem) item = make_item ("Work", "both@example.com", 1000, 2000);
+  g_autoptr(AglItem) theirs = make_item ("Work", "both@example.com", 3000, 4000);
+  g_autoptr(AglItem) stored = NULL;
+  g_autoptr(GPtrArray) conflicts = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_conflict_free);
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  Recorder recorder = { 0 };
+  gint64 seq, settled = 0;
+
+  add_account (store, "Work");
+  g_assert_true (agl_store_add_item (store, item, &error));
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_true (agl_store_complete_journal_entry (store,
+                                                   ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq,
+                                                   item->id, "R1", "CK1", item->ical, NULL, &error));
+  g_clear_pointer (&journal, g_ptr_array_unref);
+  /* Two local edits wait when Exchange's version wins. */
+  g_assert_true (agl_store_update_item (store, item, &error));
+  g_assert_true (agl_store_update_item (store, item, &error));
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 2);
+  seq = ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq;
+  recorder_connect (&recorder, store);
+
+  g_free (theirs->summary);
+  theirs->summary = g_strdup ("Theirs");
+  g_ptr_array_add (conflicts, agl_conflict_new (NULL, item->uid, item->ical, "both changed"));
+  g_assert_true (agl_store_settle_journal_entry (store, seq, AGL_STORE_SETTLE_TAKE_REMOTE, theirs,
+                                                 "R1", "CK9", conflicts, &settled, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (settled, ==, item->id);
+  stored = agl_store_get_item (store, item->id, &error);
+  g_assert_cmpstr (stored->summary, ==, "Theirs");
+  g_assert_cmpint (stored->start, ==, 3000);
+  assert_link (store, item->id, "R1", "CK9");
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((AglConflict *) g_ptr_array_index (list, 0))->ical, ==, item->ical);
+  g_assert_cmpuint (recorder.n_agenda, ==, 1);
+
+  /* Deleted in Exchange: the appointment goes, its entries too. */
+  g_assert_true (agl_store_update_item (store, item, &error));
+  g_clear_pointer (&journal, g_ptr_array_unref);
+  journal = agl_store_list_journal (store, "Work", &error);
+  seq = ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq;
+  g_assert_true (agl_store_settle_journal_entry (store, seq, AGL_STORE_SETTLE_DROP_LOCAL, NULL,
+                                                 NULL, NULL, NULL, &settled, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (settled, ==, 0);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM items"), ==, 0);
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+
+  /* An entry that is gone, and TAKE_REMOTE without a version. */
+  g_assert_false (agl_store_settle_journal_entry (store, seq, AGL_STORE_SETTLE_DROP_LOCAL, NULL,
+                                                  NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  recorder_clear (&recorder);
+}
+
+static void
+test_retire_and_restore (Fixture       *fx,
+                         gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglRemoteChangeSet) page = agl_remote_change_set_new ();
+  g_autoptr(AglItem) old_a = make_item (NULL, "a@example.com", 1000, 2000);
+  g_autoptr(AglItem) old_b = make_item (NULL, "b@example.com", 3000, 4000);
+  g_autoptr(AglItem) restored = NULL;
+  g_autoptr(GArray) linked = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  guint retired = 0;
+  gint64 conflict_id;
+
+  add_account (store, "Work");
+  agl_remote_change_set_add_upsert (page, old_a, "RA", "CK");
+  agl_remote_change_set_add_upsert (page, old_b, "RB", "CK");
+  g_assert_true (agl_store_apply_remote_changes (store, "Work", "url alice", page, "S1",
+                                                 NULL, NULL, NULL, NULL, &error));
+  linked = agl_store_list_linked_items (store, "Work", &error);
+  g_assert_cmpuint (linked->len, ==, 2);
+
+  /* Re-pointed: only b is in the new mailbox. */
+  g_assert_true (agl_store_reset_sync_state (store, "Work", &error));
+  g_clear_pointer (&page, agl_remote_change_set_free);
+  page = agl_remote_change_set_new ();
+  agl_remote_change_set_add_upsert (page, old_b, "NEW-B", "CK");
+  g_assert_true (agl_store_apply_remote_changes (store, "Work", "url bob", page, "S2",
+                                                 NULL, NULL, NULL, NULL, &error));
+  g_assert_true (agl_store_retire_unlinked (store, "Work", linked, "not in the new mailbox",
+                                            &retired, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (retired, ==, 1);
+  g_assert_null (agl_store_find_item_by_uid (store, "Work", "a@example.com", &error));
+  g_assert_nonnull (agl_store_find_item_by_uid (store, "Work", "b@example.com", &error));
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((AglConflict *) g_ptr_array_index (list, 0))->item_uid, ==, "a@example.com");
+  conflict_id = ((AglConflict *) g_ptr_array_index (list, 0))->id;
+  g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
+
+  /* Restored: back in the agenda, journaled to go to Exchange, record gone. */
+  restored = make_item ("Work", "a@example.com", 1000, 2000);
+  g_assert_true (agl_store_restore_conflict (store, conflict_id, &restored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (restored->id, >, 0);
+  journal = agl_store_list_journal (store, "Work", &error);
+  g_assert_cmpuint (journal->len, ==, 1);
+  g_assert_cmpint (((AglJournalEntry *) g_ptr_array_index (journal, 0))->op, ==, AGL_JOURNAL_CREATE);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 0);
+
+  /* A record that is gone, and a version of another appointment. */
+  g_assert_false (agl_store_restore_conflict (store, conflict_id, &restored, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (agl_store_add_conflict (store, "Work", "c@example.com", "ICAL", "r",
+                                         &conflict_id, &error));
+  g_assert_false (agl_store_restore_conflict (store, conflict_id, &restored, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = agl_store_list_conflicts (store, "Work", &error);
+  g_assert_cmpuint (list->len, ==, 1);
+}
+
+static void
+test_account_sync_settings (Fixture       *fx,
+                            gconstpointer  data)
+{
+  g_autoptr(AglStore) store = open_store (fx);
+  g_autoptr(AglAccount) account = make_account ("Work");
+  g_autoptr(AglAccount) read = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (account->conflict_policy, ==, AGL_CONFLICT_EXCHANGE_WINS);
+  g_assert_cmpuint (account->poll_interval, ==, AGL_ACCOUNT_POLL_INTERVAL_DEFAULT);
+  account->conflict_policy = AGL_CONFLICT_NEWER_WINS;
+  account->poll_interval = 300;
+  g_assert_true (agl_store_add_account (store, account, &error));
+  read = agl_store_get_account (store, "Work", &error);
+  g_assert_cmpint (read->conflict_policy, ==, AGL_CONFLICT_NEWER_WINS);
+  g_assert_cmpuint (read->poll_interval, ==, 300);
+
+  read->poll_interval = 5;
+  g_assert_false (agl_account_validate (read, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (agl_conflict_policy_from_string ("mine-wins", &read->conflict_policy, &error));
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "mine-wins"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -4028,6 +4248,10 @@ main (int    argc,
   ADD ("/store/remote/complete-after-local-delete", test_complete_after_local_delete);
   ADD ("/store/remote/conflicts", test_conflicts);
   ADD ("/store/remote/reset-sync-state", test_reset_sync_state);
+  ADD ("/store/remote/sync-info", test_sync_info);
+  ADD ("/store/remote/settle-journal-entry", test_settle_journal_entry);
+  ADD ("/store/remote/retire-and-restore", test_retire_and_restore);
+  ADD ("/store/account/sync-settings", test_account_sync_settings);
 
   ADD ("/store/crash/sigkill-mid-import", test_crash_sigkill);
   ADD ("/store/crash/sigkill-mid-apply", test_crash_sigkill_mid_apply);
