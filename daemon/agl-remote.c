@@ -3,11 +3,51 @@
 
 #include "agl-remote.h"
 
-G_DEFINE_ABSTRACT_TYPE (AglRemote, agl_remote, G_TYPE_OBJECT)
+typedef struct
+{
+  char *subscription_id;
+  char *watermark;
+} AglRemotePrivate;
+
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (AglRemote, agl_remote, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (agl-remote-error-quark, agl_remote_error)
+
+static void
+agl_remote_finalize (GObject *object)
+{
+  AglRemotePrivate *priv = agl_remote_get_instance_private (AGL_REMOTE (object));
+
+  g_clear_pointer (&priv->subscription_id, g_free);
+  g_clear_pointer (&priv->watermark, g_free);
+  G_OBJECT_CLASS (agl_remote_parent_class)->finalize (object);
+}
 
 static void
 agl_remote_class_init (AglRemoteClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = agl_remote_finalize;
+
+  /**
+   * AglRemote::changed:
+   * @self: the remote backend
+   *
+   * The server hinted that the calendar changed (a push notification while
+   * watch_async runs, or a replaced subscription whose events may have been
+   * missed).  A hint only: the caller syncs to learn what changed.
+   */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -641,4 +681,162 @@ agl_remote_unsubscribe_finish (AglRemote     *self,
 {
   g_return_val_if_fail (AGL_IS_REMOTE (self), FALSE);
   return AGL_REMOTE_GET_CLASS (self)->unsubscribe_finish (self, result, error);
+}
+
+/**
+ * agl_remote_find_by_local_identity_async:
+ * @self: a remote backend
+ * @local_identity: the identity Agendaline stored on the item it created
+ * @cancellable: (nullable): cancels the call
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Calls the backend's #AglRemoteClass.find_by_local_identity_async.
+ */
+void
+agl_remote_find_by_local_identity_async (AglRemote           *self,
+                                         const char          *local_identity,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_return_if_fail (AGL_IS_REMOTE (self));
+  g_return_if_fail (local_identity != NULL);
+  g_return_if_fail (AGL_REMOTE_GET_CLASS (self)->find_by_local_identity_async != NULL);
+  AGL_REMOTE_GET_CLASS (self)->find_by_local_identity_async (self, local_identity, cancellable,
+                                                             callback, user_data);
+}
+
+/**
+ * agl_remote_find_by_local_identity_finish:
+ * @self: a remote backend
+ * @result: the result
+ * @error: return location
+ *
+ * Returns: (transfer full) (nullable) (element-type AglRemoteItem): the
+ *   items carrying the identity (id, change key, identity), possibly none
+ */
+GPtrArray *
+agl_remote_find_by_local_identity_finish (AglRemote     *self,
+                                          GAsyncResult  *result,
+                                          GError       **error)
+{
+  g_return_val_if_fail (AGL_IS_REMOTE (self), NULL);
+  return AGL_REMOTE_GET_CLASS (self)->find_by_local_identity_finish (self, result, error);
+}
+
+/**
+ * agl_remote_watch_async:
+ * @self: a remote backend
+ * @minutes: how long the server keeps the channel open, 1 to 30
+ * @cancellable: (nullable): ends the channel
+ * @callback: called when the channel has ended
+ * @user_data: for @callback
+ *
+ * Calls the backend's #AglRemoteClass.watch_async.
+ */
+void
+agl_remote_watch_async (AglRemote           *self,
+                        guint                minutes,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_return_if_fail (AGL_IS_REMOTE (self));
+  g_return_if_fail (AGL_REMOTE_GET_CLASS (self)->watch_async != NULL);
+  AGL_REMOTE_GET_CLASS (self)->watch_async (self, minutes, cancellable, callback, user_data);
+}
+
+/**
+ * agl_remote_watch_finish:
+ * @self: a remote backend
+ * @result: the result
+ * @error: return location; %AGL_REMOTE_ERROR_NOT_SUPPORTED when the server
+ *   refuses push subscriptions, %G_IO_ERROR_CANCELLED when cancelled
+ *
+ * Returns: %TRUE when the server closed the channel at its timeout
+ */
+gboolean
+agl_remote_watch_finish (AglRemote     *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (AGL_IS_REMOTE (self), FALSE);
+  return AGL_REMOTE_GET_CLASS (self)->watch_finish (self, result, error);
+}
+
+/**
+ * agl_remote_get_subscription_id:
+ * @self: a remote backend
+ *
+ * Returns: (nullable): the push subscription watch_async uses, %NULL when
+ *   there is none (yet, or any more)
+ */
+const char *
+agl_remote_get_subscription_id (AglRemote *self)
+{
+  AglRemotePrivate *priv;
+
+  g_return_val_if_fail (AGL_IS_REMOTE (self), NULL);
+  priv = agl_remote_get_instance_private (self);
+  return priv->subscription_id;
+}
+
+/**
+ * agl_remote_get_watermark:
+ * @self: a remote backend
+ *
+ * Returns: (nullable): the newest watermark the push channel delivered
+ */
+const char *
+agl_remote_get_watermark (AglRemote *self)
+{
+  AglRemotePrivate *priv;
+
+  g_return_val_if_fail (AGL_IS_REMOTE (self), NULL);
+  priv = agl_remote_get_instance_private (self);
+  return priv->watermark;
+}
+
+/**
+ * agl_remote_set_watch_state:
+ * @self: a remote backend
+ * @subscription_id: (nullable): the push subscription, %NULL to forget it
+ * @watermark: (nullable): the newest watermark
+ *
+ * For backends: where the push channel stands.
+ */
+void
+agl_remote_set_watch_state (AglRemote  *self,
+                            const char *subscription_id,
+                            const char *watermark)
+{
+  AglRemotePrivate *priv;
+
+  g_return_if_fail (AGL_IS_REMOTE (self));
+  priv = agl_remote_get_instance_private (self);
+  /* The arguments may be the strings kept here. */
+  if (priv->subscription_id != subscription_id)
+    {
+      g_free (priv->subscription_id);
+      priv->subscription_id = g_strdup (subscription_id);
+    }
+  if (priv->watermark != watermark)
+    {
+      g_free (priv->watermark);
+      priv->watermark = g_strdup (watermark);
+    }
+}
+
+/**
+ * agl_remote_emit_changed:
+ * @self: a remote backend
+ *
+ * For backends: emits #AglRemote::changed.
+ */
+void
+agl_remote_emit_changed (AglRemote *self)
+{
+  g_return_if_fail (AGL_IS_REMOTE (self));
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }

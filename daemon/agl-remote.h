@@ -9,6 +9,22 @@ G_BEGIN_DECLS
 
 G_DECLARE_DERIVABLE_TYPE (AglRemote, agl_remote, AGL, REMOTE, GObject)
 
+#define AGL_REMOTE_ERROR (agl_remote_error_quark ())
+
+/**
+ * AglRemoteError:
+ * @AGL_REMOTE_ERROR_NOT_SUPPORTED: the server refuses this kind of request
+ *   (e.g. streaming subscriptions switched off): use another way
+ *
+ * Errors of the interface itself; a backend's own failures keep their
+ * domain (AGL_EWS_ERROR …).
+ */
+typedef enum {
+  AGL_REMOTE_ERROR_NOT_SUPPORTED,
+} AglRemoteError;
+
+GQuark agl_remote_error_quark (void);
+
 /*
  * The remote side of one account, whatever protocol reaches it: EWS now,
  * Microsoft Graph later.  The sync engine uses only this interface.  Items
@@ -199,6 +215,23 @@ typedef enum {
  * @get_events_async: the events since the subscription's watermark; finish
  *   returns an #AglRemoteEvents
  * @unsubscribe_async: end a subscription; finish returns a boolean
+ * @find_by_local_identity_async: the items of the calendar folder whose
+ *   Agendaline extended property holds @local_identity (DESIGN.md
+ *   invariant 2: a create is retried only after this found nothing);
+ *   finish returns a #GPtrArray of #AglRemoteItem with @id, @change_key and
+ *   @local_identity set (@ical %NULL), empty when there is none
+ * @watch_async: keep a push channel of change hints open (EWS: a streaming
+ *   subscription read with GetStreamingEvents for @minutes minutes).  While
+ *   it is open, every notification about items emits #AglRemote::changed,
+ *   and agl_remote_get_subscription_id() / agl_remote_get_watermark() tell
+ *   where it stands.  Finish returns %TRUE when the server closed the
+ *   channel normally at its timeout (call again at once: the subscription
+ *   continues, nothing is lost), or an error: a dropped connection (call
+ *   again after a backoff), or %AGL_REMOTE_ERROR_NOT_SUPPORTED when the
+ *   server refuses push subscriptions (use subscribe/get_events instead).
+ *   A subscription that expired on the server is replaced by a new one by
+ *   the backend itself, with one #AglRemote::changed emission since events
+ *   may have been missed.
  *
  * The vfuncs, all asynchronous with a finish each; a backend implements
  * every pair.  Errors are the backend's domain (AGL_EWS_ERROR …) with a
@@ -324,7 +357,25 @@ struct _AglRemoteClass
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
-  gpointer padding[8];
+  void                   (*find_by_local_identity_async)  (AglRemote           *self,
+                                                           const char          *local_identity,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+  GPtrArray             *(*find_by_local_identity_finish) (AglRemote           *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
+  void                   (*watch_async)               (AglRemote           *self,
+                                                       guint                minutes,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+  gboolean               (*watch_finish)              (AglRemote           *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+
+  gpointer padding[4];
 };
 
 void agl_remote_change_free       (AglRemoteChange       *change);
@@ -441,6 +492,33 @@ void                   agl_remote_unsubscribe_async          (AglRemote         
 gboolean               agl_remote_unsubscribe_finish         (AglRemote           *self,
                                                               GAsyncResult        *result,
                                                               GError             **error);
+
+void                   agl_remote_find_by_local_identity_async  (AglRemote           *self,
+                                                                 const char          *local_identity,
+                                                                 GCancellable        *cancellable,
+                                                                 GAsyncReadyCallback  callback,
+                                                                 gpointer             user_data);
+GPtrArray             *agl_remote_find_by_local_identity_finish (AglRemote           *self,
+                                                                 GAsyncResult        *result,
+                                                                 GError             **error);
+void                   agl_remote_watch_async                (AglRemote           *self,
+                                                              guint                minutes,
+                                                              GCancellable        *cancellable,
+                                                              GAsyncReadyCallback  callback,
+                                                              gpointer             user_data);
+gboolean               agl_remote_watch_finish               (AglRemote           *self,
+                                                              GAsyncResult        *result,
+                                                              GError             **error);
+
+/* Where the push channel stands (for `agendalinectl connections`); %NULL
+ * while none is open.  Backends report it with agl_remote_set_watch_state()
+ * and their hints with agl_remote_emit_changed(). */
+const char            *agl_remote_get_subscription_id        (AglRemote           *self);
+const char            *agl_remote_get_watermark              (AglRemote           *self);
+void                   agl_remote_set_watch_state            (AglRemote           *self,
+                                                              const char          *subscription_id,
+                                                              const char          *watermark);
+void                   agl_remote_emit_changed               (AglRemote           *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglRemoteChange, agl_remote_change_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglRemoteSyncPage, agl_remote_sync_page_free)

@@ -3,16 +3,24 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <libical/ical.h>
 
 #include "agl-ews-backend.h"
 #include "agl-ews-calendar-item.h"
 #include "agl-ews-operations.h"
+#include "agl-ews-series.h"
+#include "agl-ews-streaming.h"
 #include "agl-windows-zones.h"
 
 /* Pull subscriptions live this long on the server without a GetEvents. */
 #define PULL_TIMEOUT_MINUTES 30
+
+/* GetStreamingEvents ConnectionTimeout bounds (minutes). */
+#define STREAMING_MIN_MINUTES 1
+#define STREAMING_MAX_MINUTES 30
 
 struct _AglEwsBackend
 {
@@ -72,6 +80,15 @@ propagate_boolean (AglRemote    *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The subscription is gone on the server: a new one is needed. */
+static gboolean
+means_subscription_lost (const GError *error)
+{
+  return g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_SUBSCRIPTION_NOT_FOUND) ||
+         g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_INVALID_SUBSCRIPTION) ||
+         g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_EXPIRED_SUBSCRIPTION);
 }
 
 /* test_connection */
@@ -163,6 +180,20 @@ get_calendar_folder_async (AglRemote           *remote,
 
 /* sync_folder_items */
 
+/* ItemClass is compared as MAPI does, without regard to case; without one
+ * (a shape that did not ask for it) the element tells. */
+static gboolean
+is_appointment (const AglEwsSyncChange *change)
+{
+  static const char prefix[] = "IPM.Appointment";
+  const gsize len = sizeof prefix - 1;
+
+  if (change->item_class == NULL)
+    return change->element_name == NULL || g_strcmp0 (change->element_name, "CalendarItem") == 0;
+  return g_ascii_strncasecmp (change->item_class, prefix, len) == 0 &&
+         (change->item_class[len] == '\0' || change->item_class[len] == '.');
+}
+
 static void
 sync_cb (GObject      *source,
          GAsyncResult *result,
@@ -186,8 +217,18 @@ sync_cb (GObject      *source,
   for (guint i = 0; i < sync->changes->len; i++)
     {
       AglEwsSyncChange *ews = g_ptr_array_index (sync->changes, i);
-      AglRemoteChange *change = g_new0 (AglRemoteChange, 1);
+      AglRemoteChange *change;
 
+      /* The calendar folder also holds meeting requests, cancellations and
+       * free/busy data; only appointments are events.  A Delete names no
+       * class and always passes: the caller ignores ids it never stored. */
+      if (ews->kind != AGL_EWS_SYNC_DELETE && !is_appointment (ews))
+        {
+          g_debug ("Sync: skipping %s %s of class %s", ews->element_name, ews->item_id,
+                   ews->item_class);
+          continue;
+        }
+      change = g_new0 (AglRemoteChange, 1);
       change->kind = ews->kind == AGL_EWS_SYNC_CREATE ? AGL_REMOTE_CHANGE_CREATE :
                      ews->kind == AGL_EWS_SYNC_UPDATE ? AGL_REMOTE_CHANGE_UPDATE :
                                                         AGL_REMOTE_CHANGE_DELETE;
@@ -469,23 +510,110 @@ write_updates_cb (xmlTextWriterPtr writer,
                                          data->zones, NULL, &data->n_changes, &data->error);
 }
 
+/* What a create or update hands to its completion: the occurrence steps
+ * wait for the master's id (and, for an update, for the master's change,
+ * which the conflict mode governs). */
+typedef struct {
+  gboolean          is_create;
+  AglEwsSeriesPlan *plan;
+  AglEwsSendMode    send_updates;
+  AglEwsSendMode    send_cancellations;
+  AglRemoteItem    *item;          /* the master as written */
+} WrittenData;
+
+static void
+written_data_free (WrittenData *data)
+{
+  g_clear_pointer (&data->plan, agl_ews_series_plan_free);
+  g_clear_pointer (&data->item, agl_remote_item_free);
+  g_free (data);
+}
+
+static WrittenData *
+written_data_new (gboolean          is_create,
+                  AglRemoteSendMode send)
+{
+  WrittenData *data = g_new0 (WrittenData, 1);
+
+  data->is_create = is_create;
+  data->send_updates = send == AGL_REMOTE_SEND_TO_ALL ? AGL_EWS_SEND_TO_CHANGED_AND_SAVE_COPY
+                                                      : AGL_EWS_SEND_TO_NONE;
+  data->send_cancellations = send_mode (send);
+  return data;
+}
+
+static void
+series_written_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  WrittenData *data = g_task_get_task_data (task);
+  g_autoptr(AglEwsSeriesResult) series = NULL;
+  g_autoptr(GError) error = NULL;
+  AglRemoteItem *item = g_steal_pointer (&data->item);
+
+  /* The master exists whatever happened to its occurrences, and the
+   * caller must learn its id and version: a create answered with an error
+   * would be made a second time.  A failed occurrence step is logged; it
+   * is written again by the next update that still finds it differing. */
+  series = agl_ews_series_apply_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (series == NULL)
+    g_warning ("The occurrences of Exchange item %s were not written: %s", item->id,
+               error->message);
+  else
+    {
+      if (series->error != NULL)
+        g_warning ("Exchange item %s: %s", item->id, series->error->message);
+      /* Without it, the master's older key stays: a later NeverOverwrite
+       * update then conflicts and the engine reads the item again. */
+      if (series->change_key != NULL)
+        {
+          g_free (item->change_key);
+          item->change_key = g_steal_pointer (&series->change_key);
+        }
+    }
+  g_task_return_pointer (task, item, (GDestroyNotify) agl_remote_item_free);
+}
+
+/* Takes @task and @item: returns @item, once the plan's occurrence steps
+ * are made when there are any. */
+static void
+write_series (GTask            *task,
+              AglEwsConnection *connection,
+              AglRemoteItem    *item)
+{
+  WrittenData *data = g_task_get_task_data (task);
+
+  if (data->plan == NULL || agl_ews_series_plan_is_empty (data->plan))
+    {
+      g_task_return_pointer (task, item, (GDestroyNotify) agl_remote_item_free);
+      g_object_unref (task);
+      return;
+    }
+  data->item = item;
+  agl_ews_series_apply_async (connection, item->id, g_steal_pointer (&data->plan),
+                              data->send_updates, data->send_cancellations,
+                              g_task_get_cancellable (task), series_written_cb, task);
+}
+
 static void
 item_written_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  WrittenData *data = g_task_get_task_data (task);
   g_autoptr(xmlDoc) doc = NULL;
   g_autoptr(GPtrArray) results = NULL;
   GError *error = NULL;
   AglEwsItemResult *ews;
   AglRemoteItem *item;
-  gboolean is_create = GPOINTER_TO_INT (g_task_get_task_data (task));
 
   doc = agl_ews_connection_send_finish (AGL_EWS_CONNECTION (source), result, &error);
   if (doc != NULL)
-    results = is_create ? agl_ews_response_read_create_item (doc, &error)
-                        : agl_ews_response_read_update_item (doc, &error);
+    results = data->is_create ? agl_ews_response_read_create_item (doc, &error)
+                              : agl_ews_response_read_update_item (doc, &error);
   if (results == NULL)
     {
       g_task_return_error (task, error);
@@ -500,9 +628,14 @@ item_written_cb (GObject      *source,
   item = g_new0 (AglRemoteItem, 1);
   item->id = g_steal_pointer (&ews->item_id);
   item->change_key = g_steal_pointer (&ews->change_key);
-  g_task_return_pointer (task, item, (GDestroyNotify) agl_remote_item_free);
+  write_series (g_steal_pointer (&task), AGL_EWS_CONNECTION (source), item);
 }
 
+/* The master with CreateItem, then its overrides and EXDATEs as changed
+ * and deleted occurrences (agl-ews-series.h): one UpdateItem and one
+ * DeleteItem batch, and the master's final ChangeKey read back.  When an
+ * occurrence step fails the series still exists: the new item is returned
+ * all the same (its id must reach the caller) and the failure is logged. */
 static void
 create_item_async (AglRemote           *remote,
                    const char          *ical,
@@ -514,17 +647,22 @@ create_item_async (AglRemote           *remote,
 {
   AglEwsBackend *self = AGL_EWS_BACKEND (remote);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WrittenData *written = written_data_new (TRUE, send);
   g_auto(WriteData) data = { 0 };
   g_autoptr(GBytes) request = NULL;
   AglEwsRequestHeaders headers;
   GError *error = NULL;
 
-  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
+  g_task_set_task_data (task, written, (GDestroyNotify) written_data_free);
   data.local_identity = local_identity;
   data.vcalendar = parse_vcalendar (ical, &error);
   if (data.vcalendar != NULL)
     data.zones = agl_windows_zones_get_default (&error);
+  /* Planned before anything is sent: an override Exchange cannot take
+   * refuses the event, not half of it. */
   if (data.zones != NULL)
+    written->plan = agl_ews_series_plan_new (NULL, data.vcalendar, data.zones, &error);
+  if (written->plan != NULL)
     {
       agl_ews_connection_get_headers (self->connection, &headers);
       request = agl_ews_request_create_item (&headers, send_mode (send), write_item_cb, &data,
@@ -536,6 +674,12 @@ create_item_async (AglRemote           *remote,
                                  item_written_cb, g_steal_pointer (&task));
 }
 
+/* The master's changed fields with the caller's conflict mode, then the
+ * occurrence steps agl_ews_series_plan_new() finds between @old_ical and
+ * @new_ical (%NULL @old_ical: no base known, the master is written whole
+ * and every override and EXDATE of @new_ical is applied); the returned
+ * change key is the master's after all of them.  A removed EXDATE is
+ * refused before anything is sent: Exchange cannot restore an occurrence. */
 static void
 update_item_async (AglRemote           *remote,
                    const char          *id,
@@ -550,6 +694,7 @@ update_item_async (AglRemote           *remote,
 {
   AglEwsBackend *self = AGL_EWS_BACKEND (remote);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WrittenData *written = written_data_new (FALSE, send);
   g_auto(WriteData) data = { 0 };
   g_autoptr(GBytes) request = NULL;
   AglEwsRequestHeaders headers;
@@ -561,31 +706,34 @@ update_item_async (AglRemote           *remote,
     [AGL_REMOTE_CONFLICT_ALWAYS_OVERWRITE] = AGL_EWS_CONFLICT_ALWAYS_OVERWRITE,
   };
 
-  g_task_set_task_data (task, GINT_TO_POINTER (FALSE), NULL);
-  data.old_vcalendar = parse_vcalendar (old_ical, &error);
-  if (data.old_vcalendar != NULL)
+  g_task_set_task_data (task, written, (GDestroyNotify) written_data_free);
+  if (old_ical != NULL)
+    data.old_vcalendar = parse_vcalendar (old_ical, &error);
+  if (old_ical == NULL || data.old_vcalendar != NULL)
     data.vcalendar = parse_vcalendar (new_ical, &error);
   if (data.vcalendar != NULL)
     data.zones = agl_windows_zones_get_default (&error);
   if (data.zones != NULL)
+    written->plan = agl_ews_series_plan_new (data.old_vcalendar, data.vcalendar, data.zones,
+                                             &error);
+  if (written->plan != NULL)
     {
       agl_ews_connection_get_headers (self->connection, &headers);
       request = agl_ews_request_update_item (&headers, resolutions[conflict],
-                                             send == AGL_REMOTE_SEND_TO_ALL ?
-                                             AGL_EWS_SEND_TO_CHANGED_AND_SAVE_COPY :
-                                             AGL_EWS_SEND_TO_NONE,
-                                             &ref, write_updates_cb, &data, &error);
+                                             written->send_updates, &ref, write_updates_cb,
+                                             &data, &error);
     }
   if (return_write_error (task, &request, &data, error))
     return;
   if (data.n_changes == 0)
     {
-      /* Nothing Exchange keeps differs: the item stays as it is. */
+      /* Nothing Exchange keeps of the master differs: it stays as it is,
+       * but its occurrences may have changed. */
       AglRemoteItem *item = g_new0 (AglRemoteItem, 1);
 
       item->id = g_strdup (id);
       item->change_key = g_strdup (change_key);
-      g_task_return_pointer (task, item, (GDestroyNotify) agl_remote_item_free);
+      write_series (g_steal_pointer (&task), self->connection, item);
       return;
     }
   agl_ews_connection_send_async (self->connection, "UpdateItem", request, cancellable,
@@ -827,9 +975,18 @@ unsubscribe_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  AglRemote *remote = g_task_get_source_object (task);
+  const char *id = g_task_get_task_data (task);
   GError *error = NULL;
+  gboolean ended;
 
-  if (agl_ews_unsubscribe_finish (AGL_EWS_CONNECTION (source), result, &error))
+  ended = agl_ews_unsubscribe_finish (AGL_EWS_CONNECTION (source), result, &error);
+  /* The watched subscription ended, or was already gone: watch_async
+   * subscribes anew next time. */
+  if ((ended || means_subscription_lost (error)) &&
+      g_strcmp0 (id, agl_remote_get_subscription_id (remote)) == 0)
+    agl_remote_set_watch_state (remote, NULL, NULL);
+  if (ended)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -844,8 +1001,299 @@ unsubscribe_async (AglRemote           *remote,
 {
   AglEwsBackend *self = AGL_EWS_BACKEND (remote);
 
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  /* A copy: @subscription_id may be the string agl_remote_get_subscription_id()
+   * returned, which unsubscribe_cb replaces. */
+  g_task_set_task_data (task, g_strdup (subscription_id), g_free);
   agl_ews_unsubscribe_async (self->connection, subscription_id, cancellable, unsubscribe_cb,
-                             g_task_new (self, cancellable, callback, user_data));
+                             task);
+}
+
+/* find_by_local_identity */
+
+static void
+found_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  const char *wanted = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) results = NULL;
+  GPtrArray *items;
+  GError *error = NULL;
+
+  results = agl_ews_find_by_local_identity_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (results == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_remote_item_free);
+  for (guint i = 0; i < results->len; i++)
+    {
+      AglEwsItemResult *ews = g_ptr_array_index (results, i);
+      xmlNode *root = ews->item != NULL ? xmlDocGetRootElement (ews->item) : NULL;
+      g_autofree char *identity = NULL;
+      AglRemoteItem *item;
+
+      identity = agl_ews_calendar_item_get_local_identity (root, AGL_EWS_PROPERTY_SET_ID,
+                                                           AGL_EWS_PROPERTY_LOCAL_ID);
+      /* Exchange's IsEqualTo ignores case; identities do not. */
+      if (g_strcmp0 (identity, wanted) != 0)
+        continue;
+      item = g_new0 (AglRemoteItem, 1);
+      item->id = g_steal_pointer (&ews->item_id);
+      item->change_key = g_steal_pointer (&ews->change_key);
+      item->local_identity = g_steal_pointer (&identity);
+      g_ptr_array_add (items, item);
+    }
+  g_task_return_pointer (task, items, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+find_by_local_identity_async (AglRemote           *remote,
+                              const char          *local_identity,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  AglEwsBackend *self = AGL_EWS_BACKEND (remote);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, g_strdup (local_identity), g_free);
+  agl_ews_find_by_local_identity_async (self->connection, local_identity, cancellable, found_cb,
+                                        task);
+}
+
+/* watch: a streaming subscription read with GetStreamingEvents */
+
+typedef struct {
+  AglEwsStreaming *streaming;
+  gulong           notification_id;
+  guint            minutes;
+  gboolean         renewed;   /* the subscription was replaced in this call */
+} WatchData;
+
+static void
+watch_data_free (WatchData *data)
+{
+  if (data->streaming != NULL)
+    {
+      g_clear_signal_handler (&data->notification_id, data->streaming);
+      g_object_unref (data->streaming);
+    }
+  g_free (data);
+}
+
+/* How servers without streaming notifications refuse a
+ * StreamingSubscriptionRequest: Exchange 2007 does not know the element
+ * (a schema validation fault), others refuse the request itself. */
+static gboolean
+means_not_supported (const GError *error)
+{
+  static const AglEwsError codes[] = {
+    AGL_EWS_ERROR_INVALID_REQUEST,
+    AGL_EWS_ERROR_INVALID_SUBSCRIPTION_REQUEST,
+    AGL_EWS_ERROR_INVALID_SERVER_VERSION,
+    AGL_EWS_ERROR_SCHEMA_VALIDATION,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    if (g_error_matches (error, AGL_EWS_ERROR, codes[i]))
+      return TRUE;
+  return g_error_matches (error, AGL_EWS_ERROR, AGL_EWS_ERROR_SOAP_FAULT) &&
+         strstr (error->message, "StreamingSubscriptionRequest") != NULL;
+}
+
+/* Streaming notifications came with Exchange 2010 SP1; the version the
+ * connection requests is the server's (or the account's pinned one). */
+static gboolean
+version_lacks_streaming (AglEwsConnection *connection)
+{
+  static const char * const versions[] = { "Exchange2007", "Exchange2007_SP1", "Exchange2010", NULL };
+  AglEwsRequestHeaders headers;
+
+  agl_ews_connection_get_headers (connection, &headers);
+  return headers.server_version != NULL && g_strv_contains (versions, headers.server_version);
+}
+
+static void watch_subscribe (GTask *task);
+
+static void
+notification_cb (AglEwsStreaming    *streaming,
+                 AglEwsNotification *notification,
+                 gpointer            user_data)
+{
+  AglRemote *remote = AGL_REMOTE (user_data);
+  const char *watermark = NULL;
+  gboolean about_items = FALSE;
+
+  for (guint i = 0; i < notification->events->len; i++)
+    {
+      AglEwsEvent *event = g_ptr_array_index (notification->events, i);
+
+      if (event->watermark != NULL)
+        watermark = event->watermark;
+      /* A StatusEvent only keeps the subscription alive; a folder's
+       * ModifiedEvent follows item events and adds nothing. */
+      if (event->kind != AGL_EWS_EVENT_KIND_STATUS && !event->is_folder)
+        about_items = TRUE;
+    }
+  if (watermark != NULL)
+    agl_remote_set_watch_state (remote, agl_remote_get_subscription_id (remote), watermark);
+  if (about_items)
+    agl_remote_emit_changed (remote);
+}
+
+static void
+watch_ran_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AglRemote *remote = g_task_get_source_object (task);
+  WatchData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (agl_ews_streaming_run_finish (AGL_EWS_STREAMING (source), result, &error))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  /* Renewed once per call: a server that loses every subscription at
+   * once would otherwise be asked forever. */
+  if (means_subscription_lost (error) && !data->renewed &&
+      !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_debug ("Streaming subscription %s lost (%s): subscribing anew",
+               agl_remote_get_subscription_id (remote), error->message);
+      data->renewed = TRUE;
+      agl_remote_set_watch_state (remote, NULL, NULL);
+      watch_subscribe (g_steal_pointer (&task));
+      return;
+    }
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+watch_run (GTask *task)
+{
+  AglEwsBackend *self = g_task_get_source_object (task);
+  WatchData *data = g_task_get_task_data (task);
+  const char *ids[] = { agl_remote_get_subscription_id (AGL_REMOTE (self)), NULL };
+
+  if (data->streaming == NULL)
+    {
+      data->streaming = agl_ews_streaming_new (self->connection);
+      data->notification_id = g_signal_connect (data->streaming, "notification",
+                                                G_CALLBACK (notification_cb), self);
+    }
+  agl_ews_streaming_run_async (data->streaming, ids, data->minutes, g_task_get_cancellable (task),
+                               watch_ran_cb, task);
+}
+
+static void
+watch_subscribed_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AglRemote *remote = g_task_get_source_object (task);
+  WatchData *data = g_task_get_task_data (task);
+  g_autoptr(AglEwsSubscription) subscription = NULL;
+  g_autoptr(GError) error = NULL;
+
+  subscription = agl_ews_subscribe_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (subscription == NULL)
+    {
+      if (means_not_supported (error))
+        g_task_return_new_error (task, AGL_REMOTE_ERROR, AGL_REMOTE_ERROR_NOT_SUPPORTED,
+                                 _("The server does not offer streaming notifications (%s)."),
+                                 error->message);
+      else
+        g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  agl_remote_set_watch_state (remote, subscription->subscription_id, subscription->watermark);
+  /* What happened between the old subscription's end and the new one's
+   * start is in no notification. */
+  if (data->renewed)
+    agl_remote_emit_changed (remote);
+  watch_run (g_steal_pointer (&task));
+}
+
+static void
+watch_subscribe (GTask *task)
+{
+  AglEwsBackend *self = g_task_get_source_object (task);
+
+  agl_ews_subscribe_async (self->connection, TRUE, NULL, 0, g_task_get_cancellable (task),
+                           watch_subscribed_cb, task);
+}
+
+static void
+watch_start (GTask *task)
+{
+  AglEwsBackend *self = g_task_get_source_object (task);
+
+  if (version_lacks_streaming (self->connection))
+    {
+      AglEwsRequestHeaders headers;
+
+      agl_ews_connection_get_headers (self->connection, &headers);
+      g_task_return_new_error (task, AGL_REMOTE_ERROR, AGL_REMOTE_ERROR_NOT_SUPPORTED,
+                               _("Streaming notifications need Exchange 2010 SP1 or later; the account uses %s."),
+                               headers.server_version);
+      g_object_unref (task);
+      return;
+    }
+  if (agl_remote_get_subscription_id (AGL_REMOTE (self)) == NULL)
+    watch_subscribe (task);
+  else
+    watch_run (task);
+}
+
+static void
+watch_probed_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(AglEwsFolderInfo) folder = NULL;
+  GError *error = NULL;
+
+  folder = agl_ews_get_calendar_folder_finish (AGL_EWS_CONNECTION (source), result, &error);
+  if (folder == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  watch_start (task);
+}
+
+static void
+watch_async (AglRemote           *remote,
+             guint                minutes,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  AglEwsBackend *self = AGL_EWS_BACKEND (remote);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  WatchData *data = g_new0 (WatchData, 1);
+
+  g_task_set_source_tag (task, watch_async);
+  data->minutes = CLAMP (minutes, STREAMING_MIN_MINUTES, STREAMING_MAX_MINUTES);
+  g_task_set_task_data (task, data, (GDestroyNotify) watch_data_free);
+  /* A new connection set to "auto" asks as Exchange 2007 SP1 until an
+   * answer told the server's version: one cheap request first, or the
+   * StreamingSubscriptionRequest could not even be written. */
+  if (agl_ews_connection_get_server_build (self->connection) == NULL)
+    agl_ews_get_calendar_folder_async (self->connection, cancellable, watch_probed_cb, task);
+  else
+    watch_start (task);
 }
 
 /* GObject */
@@ -891,6 +1339,10 @@ agl_ews_backend_class_init (AglEwsBackendClass *klass)
   remote_class->get_events_finish = (gpointer) propagate_pointer;
   remote_class->unsubscribe_async = unsubscribe_async;
   remote_class->unsubscribe_finish = propagate_boolean;
+  remote_class->find_by_local_identity_async = find_by_local_identity_async;
+  remote_class->find_by_local_identity_finish = (gpointer) propagate_pointer;
+  remote_class->watch_async = watch_async;
+  remote_class->watch_finish = propagate_boolean;
 }
 
 static void

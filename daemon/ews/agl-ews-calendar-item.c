@@ -955,7 +955,7 @@ map_item (ReadContext    *ctx,
   xmlNode *body = ews_child (item, "Body");
   const char *start_tzid = NULL, *end_tzid = NULL;
   gboolean all_day = g_strcmp0 (all_day_text, "true") == 0 || g_strcmp0 (all_day_text, "1") == 0;
-  gint64 start, end;
+  gint64 start, end, modified;
 
   if (!item_times (item, &start, &end))
     {
@@ -973,6 +973,13 @@ map_item (ReadContext    *ctx,
     add_x_property (vevent, X_ITEM_ID, item_id);
   if (subject != NULL)
     icalcomponent_add_property (vevent, icalproperty_new_summary (subject));
+  /* When Exchange last changed it: the "newer wins" conflict policy
+   * compares it with the time of the local edit. */
+  if (child_time (item, "LastModifiedTime", &modified))
+    icalcomponent_add_property (vevent,
+                                icalproperty_new_lastmodified (
+                                  icaltime_from_timet_with_zone ((time_t) modified, FALSE,
+                                                                 icaltimezone_get_utc_timezone ())));
 
   if (body != NULL)
     {

@@ -110,6 +110,9 @@ static const Operation find_item_op = {
   (ReadFunc) agl_ews_response_read_find_item_calendar_view,
   (GDestroyNotify) agl_ews_calendar_view_free
 };
+static const Operation find_items_op = {
+  (ReadFunc) agl_ews_response_read_find_item, (GDestroyNotify) g_ptr_array_unref
+};
 static const Operation oof_op = {
   (ReadFunc) agl_ews_response_read_get_user_oof_settings,
   (GDestroyNotify) agl_ews_oof_settings_free
@@ -411,6 +414,53 @@ agl_ews_find_calendar_view_finish (AglEwsConnection *connection,
                                    GError          **error)
 {
   return finish (connection, result, agl_ews_find_calendar_view_async, error);
+}
+
+/**
+ * agl_ews_find_by_local_identity_async:
+ * @connection: a connection
+ * @local_identity: the value of Agendaline's extended property
+ * @cancellable: (nullable): cancels the request
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * FindItem of the calendar folder restricted to the items carrying
+ * @local_identity in Agendaline's extended property (compared by the
+ * server without regard to case).
+ */
+void
+agl_ews_find_by_local_identity_async (AglEwsConnection    *connection,
+                                      const char          *local_identity,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  AglEwsRequestHeaders headers;
+  GError *error = NULL;
+  GBytes *request;
+
+  agl_ews_connection_get_headers (connection, &headers);
+  request = agl_ews_request_find_item_by_local_identity (&headers, local_identity, &error);
+  run (connection, "FindItem", request, error, &find_items_op,
+       agl_ews_find_by_local_identity_async, cancellable, callback, user_data);
+}
+
+/**
+ * agl_ews_find_by_local_identity_finish:
+ * @connection: a connection
+ * @result: the result
+ * @error: return location
+ *
+ * Returns: (transfer full) (nullable) (element-type AglEwsItemResult): the
+ *   items found, each with its ItemId and a copy of the item (with the
+ *   extended property), possibly none
+ */
+GPtrArray *
+agl_ews_find_by_local_identity_finish (AglEwsConnection *connection,
+                                       GAsyncResult     *result,
+                                       GError          **error)
+{
+  return finish (connection, result, agl_ews_find_by_local_identity_async, error);
 }
 
 /**

@@ -79,6 +79,15 @@ AglEwsCalendarView *agl_ews_find_calendar_view_finish  (AglEwsConnection    *con
                                                         GAsyncResult        *result,
                                                         GError             **error);
 
+void                agl_ews_find_by_local_identity_async  (AglEwsConnection    *connection,
+                                                           const char          *local_identity,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+GPtrArray          *agl_ews_find_by_local_identity_finish (AglEwsConnection    *connection,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
 void                agl_ews_get_user_oof_settings_async  (AglEwsConnection    *connection,
                                                           GCancellable        *cancellable,
                                                           GAsyncReadyCallback  callback,

@@ -600,6 +600,16 @@ agl_ews_request_sync_folder_items (const AglEwsRequestHeaders *headers,
   return finish (&wr, error);
 }
 
+static void
+write_local_identity_uri (Writer *wr)
+{
+  start (wr, "t", "ExtendedFieldURI");
+  attr (wr, "PropertySetId", AGL_EWS_PROPERTY_SET_ID);
+  attr (wr, "PropertyName", AGL_EWS_PROPERTY_LOCAL_ID);
+  attr (wr, "PropertyType", "String");
+  end (wr);
+}
+
 /**
  * agl_ews_request_get_item:
  * @headers: (nullable): the SOAP headers
@@ -643,11 +653,7 @@ agl_ews_request_get_item (const AglEwsRequestHeaders *headers,
       write_field_uris (&wr, is_exchange2007 (headers) ? calendar_fields_2007
                                                        : calendar_fields_2010);
     }
-  start (&wr, "t", "ExtendedFieldURI");
-  attr (&wr, "PropertySetId", AGL_EWS_PROPERTY_SET_ID);
-  attr (&wr, "PropertyName", AGL_EWS_PROPERTY_LOCAL_ID);
-  attr (&wr, "PropertyType", "String");
-  end (&wr);
+  write_local_identity_uri (&wr);
   end (&wr);
   end (&wr);
   start (&wr, "m", "ItemIds");
@@ -934,6 +940,57 @@ agl_ews_request_find_item_calendar_view (const AglEwsRequestHeaders *headers,
     }
   attr (&wr, "StartDate", start_text);
   attr (&wr, "EndDate", end_text);
+  end (&wr);
+  start (&wr, "m", "ParentFolderIds");
+  write_distinguished_calendar (&wr, NULL);
+  end (&wr);
+  end (&wr);
+  return finish (&wr, error);
+}
+
+/**
+ * agl_ews_request_find_item_by_local_identity:
+ * @headers: (nullable): the SOAP headers
+ * @local_identity: the value of Agendaline's extended property to look for
+ * @error: return location for an #AGL_ERROR_INVALID_ARGUMENT
+ *
+ * FindItem (Shallow) of the calendar folder restricted to the items whose
+ * Agendaline property (AGL_EWS_PROPERTY_SET_ID / AGL_EWS_PROPERTY_LOCAL_ID)
+ * equals @local_identity, IdOnly plus that property.  No CalendarView: a
+ * series is found as its master.  Exchange compares strings without regard
+ * to case, so the caller compares the values returned again.
+ *
+ * Returns: (transfer full) (nullable): the request envelope
+ */
+GBytes *
+agl_ews_request_find_item_by_local_identity (const AglEwsRequestHeaders *headers,
+                                             const char                 *local_identity,
+                                             GError                    **error)
+{
+  g_auto(Writer) wr = { 0 };
+
+  if (!check_headers (headers, error) ||
+      !check_text (local_identity, _("local identity"), error))
+    return NULL;
+
+  begin (&wr, headers);
+  start (&wr, "m", "FindItem");
+  attr (&wr, "Traversal", "Shallow");
+  start (&wr, "m", "ItemShape");
+  text_element (&wr, "t", "BaseShape", "IdOnly");
+  start (&wr, "t", "AdditionalProperties");
+  write_local_identity_uri (&wr);
+  end (&wr);
+  end (&wr);
+  start (&wr, "m", "Restriction");
+  start (&wr, "t", "IsEqualTo");
+  write_local_identity_uri (&wr);
+  start (&wr, "t", "FieldURIOrConstant");
+  start (&wr, "t", "Constant");
+  attr (&wr, "Value", local_identity);
+  end (&wr);
+  end (&wr);
+  end (&wr);
   end (&wr);
   start (&wr, "m", "ParentFolderIds");
   write_distinguished_calendar (&wr, NULL);

@@ -166,6 +166,9 @@ GBytes *agl_ews_request_find_item_calendar_view (const AglEwsRequestHeaders *hea
                                                  GDateTime                  *end_time,
                                                  guint                       max_entries,
                                                  GError                    **error);
+GBytes *agl_ews_request_find_item_by_local_identity (const AglEwsRequestHeaders *headers,
+                                                     const char                 *local_identity,
+                                                     GError                    **error);
 GBytes *agl_ews_request_get_user_oof_settings (const AglEwsRequestHeaders *headers,
                                                const char                 *address,
                                                GError                    **error);

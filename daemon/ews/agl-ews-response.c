@@ -590,6 +590,58 @@ agl_ews_response_read_find_item_calendar_view (xmlDoc  *doc,
   return g_steal_pointer (&view);
 }
 
+/**
+ * agl_ews_response_read_find_item:
+ * @doc: a FindItem response to a request without a view
+ * @error: return location for an #AGL_EWS_ERROR
+ *
+ * Reads the items of the RootFolder whatever their element (CalendarItem,
+ * MeetingRequest, Item …).
+ *
+ * Returns: (transfer container) (element-type AglEwsItemResult) (nullable):
+ *   one result per item found, each with its ItemId and a copy of the item
+ */
+GPtrArray *
+agl_ews_response_read_find_item (xmlDoc  *doc,
+                                 GError **error)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  AglEwsResponseMessage *message = read_single (doc, "FindItem", &messages, error);
+  g_autoptr(GPtrArray) results = NULL;
+  xmlNode *root_folder;
+
+  if (message == NULL)
+    return NULL;
+  root_folder = agl_ews_xml_first_child (message->node, M, "RootFolder");
+  if (root_folder == NULL)
+    {
+      invalid_response (error, _("The FindItem response has no RootFolder."));
+      return NULL;
+    }
+  results = g_ptr_array_new_with_free_func ((GDestroyNotify) agl_ews_item_result_free);
+  for (xmlNode *n = agl_ews_xml_first_child (agl_ews_xml_first_child (root_folder, T, "Items"),
+                                             T, NULL);
+       n != NULL; n = agl_ews_xml_next_sibling (n, T, NULL))
+    {
+      AglEwsItemResult *result = g_new0 (AglEwsItemResult, 1);
+      xmlNode *item_id = agl_ews_xml_first_child (n, T, "ItemId");
+
+      result->conflict_count = -1;
+      result->element_name = g_strdup ((const char *) n->name);
+      result->item_id = agl_ews_xml_attr (item_id, "Id");
+      result->change_key = agl_ews_xml_attr (item_id, "ChangeKey");
+      result->item = copy_item (n);
+      if (result->item_id == NULL)
+        {
+          agl_ews_item_result_free (result);
+          invalid_response (error, _("An item of the FindItem response has no ItemId."));
+          return NULL;
+        }
+      g_ptr_array_add (results, result);
+    }
+  return g_steal_pointer (&results);
+}
+
 /* GetUserOofSettings */
 
 /**

@@ -181,6 +181,9 @@ void                agl_ews_calendar_view_free (AglEwsCalendarView *view);
 AglEwsCalendarView *agl_ews_response_read_find_item_calendar_view (xmlDoc  *doc,
                                                                    GError **error);
 
+GPtrArray          *agl_ews_response_read_find_item (xmlDoc  *doc,
+                                                     GError **error);
+
 typedef enum {
   AGL_EWS_OOF_DISABLED,
   AGL_EWS_OOF_ENABLED,

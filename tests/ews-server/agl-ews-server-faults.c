@@ -33,6 +33,8 @@ static const struct
   [AGL_EWS_CODE_INVALID_OPERATION] = { "ErrorInvalidOperation", "The operation isn't valid." },
   [AGL_EWS_CODE_OBJECT_TYPE_CHANGED] = { "ErrorObjectTypeChanged", "The object type can't be changed." },
   [AGL_EWS_CODE_NEW_EVENT_STREAM_CONNECTION_OPENED] = { "ErrorNewEventStreamConnectionOpened", "A new event stream connection was opened for this subscription." },
+  [AGL_EWS_CODE_INVALID_SUBSCRIPTION_REQUEST] = { "ErrorInvalidSubscriptionRequest", "The subscription request is invalid." },
+  [AGL_EWS_CODE_UNSUPPORTED_QUERY_FILTER] = { "ErrorUnsupportedQueryFilter", "The restriction contains a query filter that isn't supported." },
   [AGL_EWS_CODE_SCHEMA_VALIDATION] = { "ErrorSchemaValidation", "The request failed schema validation." },
   [AGL_EWS_CODE_INVALID_SERVER_VERSION] = { "ErrorInvalidServerVersion", "The specified server version is invalid." },
   [AGL_EWS_CODE_IMPERSONATE_USER_DENIED] = { "ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user." },

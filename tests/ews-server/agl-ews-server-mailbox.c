@@ -485,7 +485,10 @@ normalize_item (AglEwsMailbox *self,
     }
   agl_ews_xml_set_child_text (node, self->ns, "LastModifiedTime", now);
   agl_ews_xml_set_child_text (node, self->ns, "DateTimeStamp", now);
-  agl_ews_xml_set_child_text (node, self->ns, "ItemClass", "IPM.Appointment");
+  /* A message class given at creation stays, as on Exchange (an
+   * IPM.Schedule.Meeting.Request filed in the calendar, a custom
+   * IPM.Appointment.* form). */
+  set_default (node, self->ns, "ItemClass", "IPM.Appointment");
   agl_ews_xml_set_child_text (node, self->ns, "CalendarItemType",
                               recurrence != NULL ? "RecurringMaster" : "Single");
   /* As on Exchange, IsRecurring is false on the organizer's master: it is
@@ -893,6 +896,17 @@ agl_ews_mailbox_commit_update (AglEwsMailbox *self,
   refresh_master_fields (self, item);
   touch (self, item, AGL_EWS_CHANGE_MODIFIED);
   return TRUE;
+}
+
+/* The message class of an item just created, for items that are not
+ * appointments (a meeting request filed in the calendar): clients cannot
+ * set it, the server or a transport agent does. */
+void
+agl_ews_mailbox_set_item_class (AglEwsMailbox *self,
+                                AglEwsItem    *item,
+                                const char    *item_class)
+{
+  agl_ews_xml_set_child_text (item->node, self->ns, "ItemClass", item_class);
 }
 
 void

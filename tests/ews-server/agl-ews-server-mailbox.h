@@ -113,6 +113,9 @@ gboolean       agl_ews_mailbox_commit_update (AglEwsMailbox *self,
                                               GError       **error);
 void           agl_ews_mailbox_delete_item (AglEwsMailbox *self,
                                             AglEwsItem    *item);
+void           agl_ews_mailbox_set_item_class (AglEwsMailbox *self,
+                                               AglEwsItem    *item,
+                                               const char    *item_class);
 
 gboolean       agl_ews_mailbox_occurrence_start (AglEwsMailbox *self,
                                                  AglEwsItem    *master,

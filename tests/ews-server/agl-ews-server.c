@@ -35,11 +35,13 @@ struct _AglEwsServer
   xmlSchema        *schema;
   GPtrArray        *versions;        /* ExchangeVersionType values, oldest first */
   GPtrArray        *item_fields;     /* ItemType + CalendarItemType elements, schema order */
+  guint             n_item_type_fields; /* the first ones, ItemType's */
   GHashTable       *mailboxes;       /* lower-case address -> AglEwsMailbox */
   GHashTable       *subscriptions;   /* id -> Subscription */
   GPtrArray        *streams;         /* open GetStreamingEvents responses */
   AglEwsFaultQueue *faults;
   gboolean          control_enabled;
+  gboolean          streaming_enabled;
 
   guint             major, minor, major_build, minor_build;
   char             *version;
@@ -118,7 +120,10 @@ typedef struct
 static void shape_clear (Shape *shape);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Shape, shape_clear)
 
-static void stream_finish (Stream *stream, const char *error_code);
+static void stream_finish (Stream *stream, AglEwsCode error_code);
+
+/* stream_finish()'s "no error": ConnectionStatus Closed. */
+#define STREAM_CLOSED ((AglEwsCode) -1)
 
 /* --- small helpers ---------------------------------------------------- */
 
@@ -140,7 +145,7 @@ subscription_free (gpointer data)
   Subscription *s = data;
 
   if (s->stream != NULL)
-    stream_finish (s->stream, NULL);
+    stream_finish (s->stream, STREAM_CLOSED);
   g_free (s->id);
   g_free (s->owner);
   g_free (s->start_watermark);
@@ -244,6 +249,7 @@ load_schema_facts (AglEwsServer *self,
       }
 
   collect_sequence (find_named_type (root, "complexType", "ItemType"), self->item_fields);
+  self->n_item_type_fields = self->item_fields->len;
   collect_sequence (find_named_type (root, "complexType", "CalendarItemType"), self->item_fields);
   if (self->versions->len == 0 || self->item_fields->len == 0)
     {
@@ -752,6 +758,46 @@ shape_includes (const Shape *shape,
   return FALSE;
 }
 
+static gboolean
+class_is (const char *item_class,
+          const char *prefix)
+{
+  gsize len = strlen (prefix);
+
+  /* Message classes compare without regard to case; a class is also
+   * its own subclasses (IPM.Appointment.Custom). */
+  return g_ascii_strncasecmp (item_class, prefix, len) == 0 &&
+         (item_class[len] == '\0' || item_class[len] == '.');
+}
+
+/* The element an item is written as, from its message class, as Exchange
+ * chooses among the item elements of ArrayOfRealItemsType. */
+static const char *
+item_element (const xmlNode *node)
+{
+  g_autofree char *item_class = agl_ews_server_xml_child_text (node, AGL_EWS_NS_TYPES, "ItemClass");
+
+  if (item_class == NULL || class_is (item_class, "IPM.Appointment"))
+    return "CalendarItem";
+  if (class_is (item_class, "IPM.Schedule.Meeting.Request"))
+    return "MeetingRequest";
+  if (class_is (item_class, "IPM.Schedule.Meeting.Canceled"))
+    return "MeetingCancellation";
+  if (class_is (item_class, "IPM.Schedule.Meeting.Resp"))
+    return "MeetingResponse";
+  if (class_is (item_class, "IPM.Schedule.Meeting"))
+    return "MeetingMessage";
+  if (class_is (item_class, "IPM.Note"))
+    return "Message";
+  return "Item";
+}
+
+static gboolean
+is_appointment (const xmlNode *node)
+{
+  return g_strcmp0 (item_element (node), "CalendarItem") == 0;
+}
+
 static void
 write_item (AglEwsServer  *self,
             GString       *out,
@@ -761,8 +807,14 @@ write_item (AglEwsServer  *self,
             const char    *change_key,
             const Shape   *shape)
 {
-  g_string_append (out, "<t:CalendarItem>");
-  for (guint i = 0; i < self->item_fields->len; i++)
+  const char *element = item_element (node);
+  /* Other elements than CalendarItem get the ItemType fields only: the
+   * calendar's fields sit in other places of their types. */
+  guint n_fields = g_strcmp0 (element, "CalendarItem") == 0 ? self->item_fields->len
+                                                            : self->n_item_type_fields;
+
+  g_string_append_printf (out, "<t:%s>", element);
+  for (guint i = 0; i < n_fields; i++)
     {
       const char *field = g_ptr_array_index (self->item_fields, i);
 
@@ -800,7 +852,7 @@ write_item (AglEwsServer  *self,
         if (g_strcmp0 ((const char *) c->name, field) == 0)
           agl_ews_xml_write_node (out, c);
     }
-  g_string_append (out, "</t:CalendarItem>");
+  g_string_append_printf (out, "</t:%s>", element);
 }
 
 static void
@@ -1231,11 +1283,84 @@ compare_view_entries (gconstpointer a,
   return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* The value a search expression's path names on @node: the child
+ * element of a FieldURI (item:Subject, calendar:UID, item:ItemClass …) or
+ * the Value of the ExtendedProperty an ExtendedFieldURI names. */
+static char *
+path_value (const xmlNode *node,
+            const xmlNode *path)
+{
+  g_autofree char *uri = agl_ews_server_xml_attr (path, "FieldURI");
+
+  if (agl_ews_xml_is (path, AGL_EWS_NS_TYPES, "ExtendedFieldURI"))
+    {
+      for (xmlNode *c = agl_ews_xml_first_element (node); c != NULL; c = agl_ews_xml_next_element (c))
+        if (agl_ews_xml_is (c, AGL_EWS_NS_TYPES, "ExtendedProperty") &&
+            agl_ews_extended_matches (c, path))
+          return agl_ews_server_xml_child_text (c, AGL_EWS_NS_TYPES, "Value");
+      return NULL;
+    }
+  if (agl_ews_xml_is (path, AGL_EWS_NS_TYPES, "FieldURI") && uri != NULL && strchr (uri, ':') != NULL)
+    return agl_ews_server_xml_child_text (node, AGL_EWS_NS_TYPES, strchr (uri, ':') + 1);
+  return NULL;
+}
+
+/* Whether @node passes the search expression @expr.  IsEqualTo and
+ * IsNotEqualTo against a Constant compare strings as Exchange does,
+ * without regard to case, and are false where the property is missing (a
+ * MAPI property restriction); And, Or and Not combine them.  Anything else
+ * sets @unsupported. */
+static gboolean
+restriction_matches (const xmlNode *node,
+                     const xmlNode *expr,
+                     gboolean      *unsupported)
+{
+  if (agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "IsEqualTo") ||
+      agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "IsNotEqualTo"))
+    {
+      xmlNode *path = agl_ews_xml_first_element ((xmlNode *) expr);
+      xmlNode *operand = agl_ews_xml_child (expr, AGL_EWS_NS_TYPES, "FieldURIOrConstant");
+      xmlNode *constant = agl_ews_xml_child (operand, AGL_EWS_NS_TYPES, "Constant");
+      g_autofree char *wanted = agl_ews_server_xml_attr (constant, "Value");
+      g_autofree char *value = NULL;
+      g_autofree char *a = NULL;
+      g_autofree char *b = NULL;
+
+      if (constant == NULL || wanted == NULL)
+        {
+          *unsupported = TRUE;
+          return FALSE;
+        }
+      value = path_value (node, path);
+      if (value == NULL)
+        return FALSE;
+      a = g_utf8_casefold (value, -1);
+      b = g_utf8_casefold (wanted, -1);
+      return (g_strcmp0 (a, b) == 0) == agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "IsEqualTo");
+    }
+  if (agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "Not"))
+    return !restriction_matches (node, agl_ews_xml_first_element ((xmlNode *) expr), unsupported);
+  if (agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "And") || agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "Or"))
+    {
+      gboolean is_and = agl_ews_xml_is (expr, AGL_EWS_NS_TYPES, "And");
+
+      for (xmlNode *e = agl_ews_xml_first_element ((xmlNode *) expr); e != NULL; e = agl_ews_xml_next_element (e))
+        if (restriction_matches (node, e, unsupported) != is_and)
+          return !is_and;
+      return is_and;
+    }
+  *unsupported = TRUE;
+  return FALSE;
+}
+
 static GString *
 op_find_item (Request *req)
 {
   xmlNode *view = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "CalendarView");
   xmlNode *folders = agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES, "ParentFolderIds");
+  xmlNode *restriction = agl_ews_xml_first_element (agl_ews_xml_child (req->op, AGL_EWS_NS_MESSAGES,
+                                                                       "Restriction"));
+  gboolean unsupported = FALSE;
   g_autofree char *start_text = agl_ews_server_xml_attr (view, "StartDate");
   g_autofree char *end_text = agl_ews_server_xml_attr (view, "EndDate");
   g_autofree char *max_text = agl_ews_server_xml_attr (view, "MaxEntriesReturned");
@@ -1284,6 +1409,20 @@ op_find_item (Request *req)
 
       if (item->deleted || !agl_ews_item_times (item, &start, &end))
         continue;
+      /* A calendar view holds appointments only. */
+      if (view != NULL && !is_appointment (item->node))
+        continue;
+      if (restriction != NULL && !restriction_matches (item->node, restriction, &unsupported))
+        {
+          if (unsupported)
+            {
+              append_error_message (out, "FindItemResponseMessage",
+                                    AGL_EWS_CODE_UNSUPPORTED_QUERY_FILTER, NULL);
+              end_response (out, "FindItem");
+              return out;
+            }
+          continue;
+        }
       if (view != NULL && agl_ews_xml_child (item->node, AGL_EWS_NS_TYPES, "Recurrence") != NULL)
         {
           /* A calendar view shows occurrences, never the master. */
@@ -1309,9 +1448,12 @@ op_find_item (Request *req)
   g_array_sort (entries, compare_view_entries);
 
   shown = MIN (entries->len, max);
-  g_string_append_printf (out, "<m:FindItemResponseMessage ResponseClass=\"Success\">"
-                          "<m:ResponseCode>NoError</m:ResponseCode>"
-                          "<m:RootFolder TotalItemsInView=\"%u\" IncludesLastItemInRange=\"%s\"><t:Items>",
+  g_string_append (out, "<m:FindItemResponseMessage ResponseClass=\"Success\">"
+                       "<m:ResponseCode>NoError</m:ResponseCode><m:RootFolder ");
+  /* Without a view Exchange pages by index and says where the page ends. */
+  if (view == NULL)
+    g_string_append_printf (out, "IndexedPagingOffset=\"%u\" ", shown);
+  g_string_append_printf (out, "TotalItemsInView=\"%u\" IncludesLastItemInRange=\"%s\"><t:Items>",
                           entries->len, shown == entries->len ? "true" : "false");
   for (guint i = 0; i < shown; i++)
     {
@@ -1579,20 +1721,19 @@ stream_free (Stream *stream)
  * connection another GetStreamingEvents replaced). */
 static void
 stream_finish (Stream     *stream,
-               const char *error_code)
+               AglEwsCode  error_code)
 {
   if (stream->done)
     return;
   stream->done = TRUE;
   stream_detach (stream);
-  if (error_code == NULL)
+  if (error_code == STREAM_CLOSED)
     stream_send_status (stream, "Closed");
   else
     {
       GString *out = stream_envelope (stream->server);
 
-      append_error_message (out, "GetStreamingEventsResponseMessage",
-                            AGL_EWS_CODE_NEW_EVENT_STREAM_CONNECTION_OPENED, NULL);
+      append_error_message (out, "GetStreamingEventsResponseMessage", error_code, NULL);
       stream_envelope_end (out);
       stream_write (stream, out);
     }
@@ -1613,7 +1754,7 @@ stream_timeout_cb (gpointer user_data)
   Stream *stream = user_data;
 
   stream->timeout_id = 0;
-  stream_finish (stream, NULL);
+  stream_finish (stream, STREAM_CLOSED);
   return G_SOURCE_REMOVE;
 }
 
@@ -1691,6 +1832,17 @@ op_subscribe (Request *req)
   g_autofree char *all = agl_ews_server_xml_attr (request, "SubscribeToAllFolders");
   GString *out = begin_response (req->server, "Subscribe", TRUE);
   Subscription *s;
+
+  /* Streaming switched off (the control endpoint): the request is refused
+   * as a whole, and clients fall back to pull subscriptions. */
+  if (!req->server->streaming_enabled &&
+      agl_ews_xml_is (request, AGL_EWS_NS_MESSAGES, "StreamingSubscriptionRequest"))
+    {
+      append_error_message (out, "SubscribeResponseMessage",
+                            AGL_EWS_CODE_INVALID_SUBSCRIPTION_REQUEST, NULL);
+      end_response (out, "Subscribe");
+      return out;
+    }
 
   if (g_strcmp0 (all, "true") != 0)
     for (xmlNode *f = agl_ews_xml_first_element (folders); f != NULL; f = agl_ews_xml_next_element (f))
@@ -1869,7 +2021,7 @@ op_get_streaming_events (Request *req)
       /* One stream per subscription, as on Exchange: the older connection
        * is told it was replaced and ends. */
       if (s->stream != NULL)
-        stream_finish (s->stream, "ErrorNewEventStreamConnectionOpened");
+        stream_finish (s->stream, AGL_EWS_CODE_NEW_EVENT_STREAM_CONNECTION_OPENED);
       s->stream = stream;
       g_ptr_array_add (stream->subscription_ids, g_strdup (s->id));
     }
@@ -2227,11 +2379,158 @@ peer_is_loopback (SoupServerMessage *msg)
          g_inet_address_get_is_loopback (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
 }
 
-/* POST   /control/mailbox/ADDR/items                     create (body: t:CalendarItem)
+/* A JSON string, escaped as RFC 8259 wants. */
+static void
+append_json_string (GString    *out,
+                    const char *text)
+{
+  if (text == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_json_member (GString    *out,
+                    const char *name,
+                    const char *value)
+{
+  append_json_string (out, name);
+  g_string_append_c (out, ':');
+  append_json_string (out, value);
+}
+
+/* The named (or tagged) extended properties of @node as one object:
+ * PropertyName (or PropertyTag, PropertyId) -> Value. */
+static void
+append_extended_properties (GString       *out,
+                            const xmlNode *node)
+{
+  gboolean first = TRUE;
+
+  g_string_append (out, "\"extended_properties\":{");
+  for (xmlNode *n = agl_ews_xml_first_element (node); n != NULL; n = agl_ews_xml_next_element (n))
+    {
+      xmlNode *uri = agl_ews_xml_child (n, AGL_EWS_NS_TYPES, "ExtendedFieldURI");
+      g_autofree char *name = NULL;
+      g_autofree char *value = NULL;
+
+      if (!agl_ews_xml_is (n, AGL_EWS_NS_TYPES, "ExtendedProperty") || uri == NULL)
+        continue;
+      name = agl_ews_server_xml_attr (uri, "PropertyName");
+      if (name == NULL)
+        name = agl_ews_server_xml_attr (uri, "PropertyTag");
+      if (name == NULL)
+        name = agl_ews_server_xml_attr (uri, "PropertyId");
+      value = agl_ews_server_xml_child_text (n, AGL_EWS_NS_TYPES, "Value");
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      append_json_member (out, name != NULL ? name : "", value);
+    }
+  g_string_append_c (out, '}');
+}
+
+/* GET /control/mailbox/ADDR/items: what the calendar holds, for tests that
+ * check what reached "Exchange" without a SyncFolderItems of their own.
+ * Times are UTC as stored; exceptions list their original start and the
+ * fields they change among Subject, Start and End. */
+static char *
+list_items_json (AglEwsMailbox *mailbox)
+{
+  g_autoptr(GString) out = g_string_new ("[");
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < mailbox->items->len; i++)
+    {
+      AglEwsItem *item = g_ptr_array_index (mailbox->items, i);
+      static const char * const fields[][2] = {
+        { "subject", "Subject" }, { "start", "Start" }, { "end", "End" }, { "uid", "UID" },
+        { "item_class", "ItemClass" }, { "location", "Location" },
+      };
+      xmlNode *zone;
+      g_autofree char *zone_id = NULL;
+      g_autofree char *all_day = NULL;
+
+      if (item->deleted)
+        continue;
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      g_string_append_c (out, '{');
+      append_json_member (out, "id", item->id);
+      for (gsize f = 0; f < G_N_ELEMENTS (fields); f++)
+        {
+          g_autofree char *value = agl_ews_server_xml_child_text (item->node, AGL_EWS_NS_TYPES,
+                                                                   fields[f][1]);
+
+          g_string_append_c (out, ',');
+          append_json_member (out, fields[f][0], value);
+        }
+      zone = agl_ews_xml_child (item->node, AGL_EWS_NS_TYPES, "StartTimeZone");
+      zone_id = agl_ews_server_xml_attr (zone, "Id");
+      g_string_append_c (out, ',');
+      append_json_member (out, "start_time_zone", zone_id);
+      all_day = agl_ews_server_xml_child_text (item->node, AGL_EWS_NS_TYPES, "IsAllDayEvent");
+      g_string_append_printf (out, ",\"is_all_day\":%s", g_strcmp0 (all_day, "true") == 0 ? "true" : "false");
+      g_string_append_printf (out, ",\"is_recurring\":%s,\"n_exceptions\":%u,"
+                              "\"n_deleted_occurrences\":%u,",
+                              agl_ews_xml_child (item->node, AGL_EWS_NS_TYPES, "Recurrence") != NULL
+                              ? "true" : "false",
+                              item->exceptions->len, item->deleted_starts->len);
+      append_extended_properties (out, item->node);
+      g_string_append (out, ",\"exceptions\":[");
+      for (guint e = 0; e < item->exceptions->len; e++)
+        {
+          AglEwsException *exception = g_ptr_array_index (item->exceptions, e);
+          g_autofree char *original = agl_ews_format_utc (exception->original_start);
+          g_autofree char *subject = agl_ews_server_xml_child_text (exception->fields,
+                                                                     AGL_EWS_NS_TYPES, "Subject");
+          g_autofree char *start = agl_ews_server_xml_child_text (exception->fields,
+                                                                   AGL_EWS_NS_TYPES, "Start");
+          g_autofree char *end = agl_ews_server_xml_child_text (exception->fields,
+                                                                 AGL_EWS_NS_TYPES, "End");
+
+          g_string_append (out, e > 0 ? ",{" : "{");
+          append_json_member (out, "original_start", original);
+          g_string_append_c (out, ',');
+          append_json_member (out, "subject", subject);
+          g_string_append_c (out, ',');
+          append_json_member (out, "start", start);
+          g_string_append_c (out, ',');
+          append_json_member (out, "end", end);
+          g_string_append_c (out, '}');
+        }
+      g_string_append (out, "]}");
+    }
+  g_string_append (out, "]\n");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* GET    /control/mailbox/ADDR/items                     list (JSON, see list_items_json)
+ * POST   /control/mailbox/ADDR/items[?class=CLASS]       create (body: t:CalendarItem)
  * POST   /control/mailbox/ADDR/items/ID                  edit the given fields
  * POST   /control/mailbox/ADDR/items/ID/occurrences/N    edit occurrence N
+ * POST   /control/mailbox/ADDR/items/ID/move?to=FOLDER   move out of the calendar
  * DELETE /control/mailbox/ADDR/items/ID[/occurrences/N]  delete
- * POST   /control/faults?kind=server-busy&count=1&parameter=5000 */
+ * POST   /control/faults?kind=server-busy&count=1&parameter=5000
+ * DELETE /control/faults                                 drop the faults still queued
+ * POST   /control/streaming?enabled=false                refuse streaming subscriptions
+ * POST   /control/subscriptions/expire                   forget every subscription */
 static void
 handle_control (AglEwsServer      *self,
                 SoupServerMessage *msg,
@@ -2270,15 +2569,87 @@ handle_control (AglEwsServer      *self,
       return;
     }
 
+  if (n == 1 && g_strcmp0 (parts[0], "faults") == 0 && method == SOUP_METHOD_DELETE)
+    {
+      /* The fault passes: what is still queued is dropped. */
+      agl_ews_fault_queue_clear (self->faults);
+      respond_text (msg, SOUP_STATUS_OK, "text/plain", "OK\n");
+      return;
+    }
+
+  if (n == 1 && g_strcmp0 (parts[0], "streaming") == 0 && method == SOUP_METHOD_POST)
+    {
+      const char *enabled = query != NULL ? g_hash_table_lookup (query, "enabled") : NULL;
+
+      if (g_strcmp0 (enabled, "true") != 0 && g_strcmp0 (enabled, "false") != 0)
+        {
+          respond_text (msg, SOUP_STATUS_BAD_REQUEST, "text/plain", "enabled must be true or false.\n");
+          return;
+        }
+      agl_ews_server_set_streaming_enabled (self, g_strcmp0 (enabled, "true") == 0);
+      respond_text (msg, SOUP_STATUS_OK, "text/plain", "OK\n");
+      return;
+    }
+
+  if (n == 2 && g_strcmp0 (parts[0], "subscriptions") == 0 && g_strcmp0 (parts[1], "expire") == 0 &&
+      method == SOUP_METHOD_POST)
+    {
+      g_autofree char *reply = g_strdup_printf ("%u\n", agl_ews_server_expire_subscriptions (self));
+
+      respond_text (msg, SOUP_STATUS_OK, "text/plain", reply);
+      return;
+    }
+
   if (n >= 3 && g_strcmp0 (parts[0], "mailbox") == 0 && g_strcmp0 (parts[2], "items") == 0)
     {
       g_autofree char *address = g_uri_unescape_string (parts[1], NULL);
-      guint index = n == 6 && g_strcmp0 (parts[4], "occurrences") == 0
-                    ? (guint) g_ascii_strtoull (parts[5], NULL, 10) : 0;
+      g_autofree char *item_id = NULL;
+      gboolean occurrence = FALSE;
+      gboolean move = FALSE;
+      guint index = 0;
 
-      if (n == 3 && method == SOUP_METHOD_POST)
+      /* ItemIds are base64 and may hold "/" (SoupServer decodes a "%2F"
+       * before we see the path): the id is everything between "items/"
+       * and a known tail, "move" or "occurrences/N". */
+      if (n >= 4)
         {
-          g_autofree char *id = agl_ews_server_create_item_xml (self, address, text, &error);
+          guint id_end = n;
+          char *saved;
+
+          if (n >= 6 && g_strcmp0 (parts[n - 2], "occurrences") == 0)
+            {
+              index = (guint) g_ascii_strtoull (parts[n - 1], NULL, 10);
+              occurrence = TRUE;
+              id_end = n - 2;
+            }
+          else if (n >= 5 && g_strcmp0 (parts[n - 1], "move") == 0)
+            {
+              move = TRUE;
+              id_end = n - 1;
+            }
+          saved = parts[id_end];
+          parts[id_end] = NULL;
+          item_id = g_strjoinv ("/", parts + 3);
+          parts[id_end] = saved;
+        }
+
+      if (n == 3 && method == SOUP_METHOD_GET)
+        {
+          AglEwsMailbox *mailbox = agl_ews_server_get_mailbox (self, address);
+          g_autofree char *listing = mailbox != NULL ? list_items_json (mailbox) : NULL;
+
+          if (listing != NULL)
+            {
+              respond_text (msg, SOUP_STATUS_OK, "application/json", listing);
+              return;
+            }
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "There is no mailbox “%s”.", address);
+        }
+      else if (n == 3 && method == SOUP_METHOD_POST)
+        {
+          const char *item_class = query != NULL ? g_hash_table_lookup (query, "class") : NULL;
+          g_autofree char *id = agl_ews_server_create_item_of_class (self, address, item_class, text,
+                                                                     &error);
 
           if (id != NULL)
             {
@@ -2288,17 +2659,28 @@ handle_control (AglEwsServer      *self,
               return;
             }
         }
-      else if ((n == 4 || index > 0) && method == SOUP_METHOD_POST)
+      else if (item_id != NULL && !move && (!occurrence || index > 0) && method == SOUP_METHOD_POST)
         {
-          if (agl_ews_server_update_item_xml (self, address, parts[3], index, text, &error))
+          if (agl_ews_server_update_item_xml (self, address, item_id, index, text, &error))
             {
               respond_text (msg, SOUP_STATUS_OK, "text/plain", "OK\n");
               return;
             }
         }
-      else if ((n == 4 || index > 0) && method == SOUP_METHOD_DELETE)
+      else if (item_id != NULL && move && method == SOUP_METHOD_POST)
         {
-          if (agl_ews_server_delete_item (self, address, parts[3], index, &error))
+          const char *to = query != NULL ? g_hash_table_lookup (query, "to") : NULL;
+
+          if (agl_ews_server_move_item (self, address, item_id, to != NULL ? to : "deleteditems",
+                                        &error))
+            {
+              respond_text (msg, SOUP_STATUS_OK, "text/plain", "OK\n");
+              return;
+            }
+        }
+      else if (item_id != NULL && !move && (!occurrence || index > 0) && method == SOUP_METHOD_DELETE)
+        {
+          if (agl_ews_server_delete_item (self, address, item_id, index, &error))
             {
               respond_text (msg, SOUP_STATUS_OK, "text/plain", "OK\n");
               return;
@@ -2443,6 +2825,7 @@ agl_ews_server_init (AglEwsServer *self)
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, subscription_free);
   self->streams = g_ptr_array_new ();
   self->faults = agl_ews_fault_queue_new ();
+  self->streaming_enabled = TRUE;
   /* Exchange 2016 CU23 (build 15.1.2507), as the issue expects "account test" to print. */
   self->major = 15;
   self->minor = 1;
@@ -2676,13 +3059,44 @@ agl_ews_server_create_item_xml (AglEwsServer *self,
                                 const char   *calendar_item_xml,
                                 GError      **error)
 {
+  return agl_ews_server_create_item_of_class (self, address, NULL, calendar_item_xml, error);
+}
+
+/**
+ * agl_ews_server_create_item_of_class:
+ * @item_class: (nullable): the message class, e.g.
+ *   "IPM.Schedule.Meeting.Request"; %NULL for an appointment
+ * @calendar_item_xml: the item's fields in a t:CalendarItem element
+ *
+ * Files an item of another class in the calendar folder, as a transport
+ * agent or a careless user does: it is reported (SyncFolderItems, FindItem,
+ * GetItem) as the element its class maps to (t:MeetingRequest …) with the
+ * ItemType fields only, and calendar views leave it out.
+ *
+ * Returns: the new ItemId
+ */
+char *
+agl_ews_server_create_item_of_class (AglEwsServer *self,
+                                     const char   *address,
+                                     const char   *item_class,
+                                     const char   *calendar_item_xml,
+                                     GError      **error)
+{
   AglEwsMailbox *mailbox = require_mailbox (self, address, error);
   g_autoptr(xmlDoc) doc = NULL;
   AglEwsItem *item;
 
   if (mailbox == NULL || (doc = parse_item_xml (calendar_item_xml, error)) == NULL)
     return NULL;
+  if (item_class != NULL && (*item_class == '\0' || !g_str_is_ascii (item_class)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a message class.", item_class);
+      return NULL;
+    }
   item = agl_ews_mailbox_create_item (mailbox, xmlDocGetRootElement (doc), NULL, error);
+  if (item != NULL && item_class != NULL)
+    agl_ews_mailbox_set_item_class (mailbox, item, item_class);
   return item != NULL ? g_strdup (item->id) : NULL;
 }
 
@@ -2751,4 +3165,84 @@ agl_ews_server_delete_item (AglEwsServer *self,
     return FALSE;
   agl_ews_mailbox_delete_occurrence (mailbox, item, occurrence);
   return TRUE;
+}
+
+/**
+ * agl_ews_server_move_item:
+ * @folder: the distinguished id of the folder it goes to ("deleteditems",
+ *   "inbox" …); not "calendar"
+ *
+ * Moves an item out of the calendar folder as if in Outlook.  As on
+ * Exchange, the calendar's SyncFolderItems then reports a Delete of it;
+ * subscriptions see a DeletedEvent (this server generates no MovedEvent).
+ */
+gboolean
+agl_ews_server_move_item (AglEwsServer *self,
+                          const char   *address,
+                          const char   *item_id,
+                          const char   *folder,
+                          GError      **error)
+{
+  static const char * const folders[] = {
+    "deleteditems", "inbox", "drafts", "outbox", "sentitems", "junkemail", "notes", "tasks",
+    "contacts", "msgfolderroot", "archivemsgfolderroot", NULL
+  };
+  AglEwsMailbox *mailbox = require_mailbox (self, address, error);
+  AglEwsItem *item = mailbox != NULL ? agl_ews_mailbox_lookup (mailbox, item_id, error) : NULL;
+
+  if (item == NULL)
+    return FALSE;
+  if (folder == NULL || !g_strv_contains (folders, folder))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a distinguished folder other than the calendar.",
+                   folder != NULL ? folder : "");
+      return FALSE;
+    }
+  agl_ews_mailbox_delete_item (mailbox, item);
+  return TRUE;
+}
+
+/**
+ * agl_ews_server_set_streaming_enabled:
+ * @enabled: %FALSE to refuse StreamingSubscriptionRequest
+ *
+ * While disabled, Subscribe with a StreamingSubscriptionRequest answers
+ * ErrorInvalidSubscriptionRequest (pull subscriptions still work), as a
+ * server without streaming notifications refuses it.
+ */
+void
+agl_ews_server_set_streaming_enabled (AglEwsServer *self,
+                                      gboolean      enabled)
+{
+  self->streaming_enabled = enabled;
+}
+
+/**
+ * agl_ews_server_expire_subscriptions:
+ *
+ * Forgets every subscription, as a mailbox move or a restarted server
+ * does: an open streaming connection ends with ErrorSubscriptionNotFound,
+ * and the next GetStreamingEvents, GetEvents or Unsubscribe of any of them
+ * gets ErrorSubscriptionNotFound.
+ *
+ * Returns: how many subscriptions ended
+ */
+guint
+agl_ews_server_expire_subscriptions (AglEwsServer *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = g_hash_table_size (self->subscriptions);
+
+  g_hash_table_iter_init (&iter, self->subscriptions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Subscription *s = value;
+
+      if (s->stream != NULL)
+        stream_finish (s->stream, AGL_EWS_CODE_SUBSCRIPTION_NOT_FOUND);
+    }
+  g_hash_table_remove_all (self->subscriptions);
+  return n;
 }

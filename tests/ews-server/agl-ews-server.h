@@ -55,6 +55,19 @@ gboolean       agl_ews_server_update_item_xml (AglEwsServer  *self,
                                                guint          occurrence_index,
                                                const char    *calendar_item_xml,
                                                GError       **error);
+char          *agl_ews_server_create_item_of_class (AglEwsServer *self,
+                                                    const char   *address,
+                                                    const char   *item_class,
+                                                    const char   *calendar_item_xml,
+                                                    GError      **error);
+gboolean       agl_ews_server_move_item      (AglEwsServer   *self,
+                                              const char     *address,
+                                              const char     *item_id,
+                                              const char     *folder,
+                                              GError        **error);
+void           agl_ews_server_set_streaming_enabled (AglEwsServer *self,
+                                                     gboolean      enabled);
+guint          agl_ews_server_expire_subscriptions (AglEwsServer *self);
 gboolean       agl_ews_server_delete_item    (AglEwsServer   *self,
                                               const char     *address,
                                               const char     *item_id,

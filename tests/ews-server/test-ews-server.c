@@ -1634,6 +1634,271 @@ send_control (Fixture    *f,
   send_message (f, msg, reply);
 }
 
+/* --- FindItem restrictions and the control additions ------------------- */
+
+#define LOCAL_ID_URI \
+  "<t:ExtendedFieldURI PropertySetId=\"86dc477f-65a3-4bc8-99a6-47a3f13320bd\" " \
+  "PropertyName=\"AgendalineLocalId\" PropertyType=\"String\"/>"
+
+static char *
+find_restricted (Fixture    *f,
+                 const char *restriction,
+                 Reply      *reply)
+{
+  g_autofree char *request = envelope_printf (NULL,
+    "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>"
+    "<t:AdditionalProperties>" LOCAL_ID_URI "</t:AdditionalProperties></m:ItemShape>"
+    "<m:Restriction>%s</m:Restriction>"
+    "<m:ParentFolderIds><t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds></m:FindItem>",
+    restriction);
+
+  post (f, request, reply);
+  g_assert_cmpuint (reply->status, ==, 200);
+  assert_valid_response (f, reply->body);
+  return xpath_string (reply->body, "//m:FindItemResponseMessage/m:ResponseCode");
+}
+
+static void
+test_finditem_restriction (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *create = envelope (NULL,
+    "<m:CreateItem SendMeetingInvitations=\"SendToNone\"><m:Items>"
+    "<t:CalendarItem><t:Subject>First</t:Subject><t:ExtendedProperty>" LOCAL_ID_URI
+    "<t:Value>agl-1</t:Value></t:ExtendedProperty>"
+    "<t:Start>2026-05-04T09:00:00Z</t:Start><t:End>2026-05-04T10:00:00Z</t:End></t:CalendarItem>"
+    "<t:CalendarItem><t:Subject>Second</t:Subject><t:ExtendedProperty>" LOCAL_ID_URI
+    "<t:Value>agl-2</t:Value></t:ExtendedProperty>"
+    "<t:Start>2026-05-05T09:00:00Z</t:Start><t:End>2026-05-05T10:00:00Z</t:End></t:CalendarItem>"
+    "<t:CalendarItem><t:Subject>Outlook's</t:Subject>"
+    "<t:Start>2026-05-06T09:00:00Z</t:Start><t:End>2026-05-06T10:00:00Z</t:End></t:CalendarItem>"
+    "</m:Items></m:CreateItem>");
+  g_autofree char *first_id = NULL;
+  g_autofree char *second_uid = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *uid_restriction = NULL;
+  g_auto(Reply) created = { 0 };
+  g_auto(Reply) by_id = { 0 };
+  g_auto(Reply) by_other_case = { 0 };
+  g_auto(Reply) by_nothing = { 0 };
+  g_auto(Reply) by_subject = { 0 };
+  g_auto(Reply) by_uid = { 0 };
+  g_auto(Reply) combined = { 0 };
+  g_auto(Reply) unsupported = { 0 };
+  g_auto(Reply) get = { 0 };
+  g_autofree char *get_request = NULL;
+
+  post (f, create, &created);
+  assert_valid_response (f, created.body);
+  first_id = xpath_string (created.body, "(//t:ItemId)[1]/@Id");
+
+  /* As Exchange shapes it: IdOnly is the ItemId, plus the property asked
+   * for; no view, so the root folder says where the indexed page ended. */
+  code = find_restricted (f, "<t:IsEqualTo>" LOCAL_ID_URI "<t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"agl-1\"/></t:FieldURIOrConstant></t:IsEqualTo>", &by_id);
+  g_assert_cmpstr (code, ==, "NoError");
+  g_assert_cmpint (xpath_count (by_id.body, "//t:Items/*"), ==, 1);
+  assert_xpath (by_id.body, "//t:CalendarItem/t:ItemId/@Id", first_id);
+  assert_xpath (by_id.body, "//t:CalendarItem/t:ExtendedProperty/t:Value", "agl-1");
+  g_assert_cmpint (xpath_count (by_id.body, "//t:CalendarItem/*"), ==, 2);
+  assert_xpath (by_id.body, "//m:RootFolder/@TotalItemsInView", "1");
+  assert_xpath (by_id.body, "//m:RootFolder/@IndexedPagingOffset", "1");
+  assert_xpath (by_id.body, "//m:RootFolder/@IncludesLastItemInRange", "true");
+  g_free (code);
+
+  /* Strings compare without regard to case, as on Exchange. */
+  code = find_restricted (f, "<t:IsEqualTo>" LOCAL_ID_URI "<t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"AGL-1\"/></t:FieldURIOrConstant></t:IsEqualTo>",
+                          &by_other_case);
+  g_assert_cmpint (xpath_count (by_other_case.body, "//t:CalendarItem"), ==, 1);
+  g_free (code);
+
+  code = find_restricted (f, "<t:IsEqualTo>" LOCAL_ID_URI "<t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"agl-3\"/></t:FieldURIOrConstant></t:IsEqualTo>",
+                          &by_nothing);
+  g_assert_cmpstr (code, ==, "NoError");
+  g_assert_cmpint (xpath_count (by_nothing.body, "//t:Items/*"), ==, 0);
+  assert_xpath (by_nothing.body, "//m:RootFolder/@TotalItemsInView", "0");
+  g_free (code);
+
+  code = find_restricted (f, "<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"second\"/></t:FieldURIOrConstant></t:IsEqualTo>",
+                          &by_subject);
+  g_assert_cmpint (xpath_count (by_subject.body, "//t:CalendarItem"), ==, 1);
+  assert_xpath (by_subject.body, "//t:CalendarItem/t:ExtendedProperty/t:Value", "agl-2");
+  g_free (code);
+
+  /* By calendar:UID, the one GetItem tells. */
+  get_request = envelope_printf (NULL, "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>"
+                                 "<t:AdditionalProperties><t:FieldURI FieldURI=\"calendar:UID\"/>"
+                                 "</t:AdditionalProperties></m:ItemShape><m:ItemIds>"
+                                 "<t:ItemId Id=\"%s\"/></m:ItemIds></m:GetItem>", first_id);
+  post (f, get_request, &get);
+  assert_valid_response (f, get.body);
+  second_uid = xpath_string (get.body, "//t:CalendarItem/t:UID");
+  g_assert_cmpstr (second_uid, !=, "");
+  uid_restriction = g_strdup_printf ("<t:IsEqualTo><t:FieldURI FieldURI=\"calendar:UID\"/>"
+                                     "<t:FieldURIOrConstant><t:Constant Value=\"%s\"/>"
+                                     "</t:FieldURIOrConstant></t:IsEqualTo>", second_uid);
+  code = find_restricted (f, uid_restriction, &by_uid);
+  g_assert_cmpint (xpath_count (by_uid.body, "//t:CalendarItem"), ==, 1);
+  assert_xpath (by_uid.body, "//t:CalendarItem/t:ItemId/@Id", first_id);
+  g_free (code);
+
+  /* Not, And, Or combine: everything but agl-1 that has a subject. */
+  code = find_restricted (f, "<t:And><t:Not><t:IsEqualTo>" LOCAL_ID_URI "<t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"agl-1\"/></t:FieldURIOrConstant></t:IsEqualTo></t:Not>"
+                             "<t:IsNotEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant>"
+                             "<t:Constant Value=\"\"/></t:FieldURIOrConstant></t:IsNotEqualTo></t:And>",
+                          &combined);
+  g_assert_cmpint (xpath_count (combined.body, "//t:CalendarItem"), ==, 2);
+  g_free (code);
+
+  /* What this server does not evaluate is refused, never ignored. */
+  code = find_restricted (f, "<t:Contains ContainmentMode=\"Substring\" ContainmentComparison=\"IgnoreCase\">"
+                             "<t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"irs\"/></t:Contains>",
+                          &unsupported);
+  g_assert_cmpstr (code, ==, "ErrorUnsupportedQueryFilter");
+}
+
+static char *
+control_base (Fixture *f)
+{
+  agl_ews_server_set_control_enabled (f->server, TRUE);
+  return g_strndup (f->url, strlen (f->url) - strlen ("/EWS/Exchange.asmx"));
+}
+
+static void
+test_control_meeting_request (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *base = control_base (f);
+  g_autofree char *id = NULL;
+  g_autofree char *view = envelope (NULL,
+    "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+    "<m:CalendarView StartDate=\"2026-06-01T00:00:00Z\" EndDate=\"2026-06-02T00:00:00Z\"/>"
+    "<m:ParentFolderIds><t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds></m:FindItem>");
+  g_autofree char *state = NULL;
+  g_auto(Reply) created = { 0 };
+  g_auto(Reply) sync = { 0 };
+  g_auto(Reply) found = { 0 };
+  g_auto(Reply) bad_class = { 0 };
+
+  send_control (f, base, SOUP_METHOD_POST,
+                "/control/mailbox/" ALICE "/items?class=IPM.Schedule.Meeting.Request",
+                "<t:CalendarItem xmlns:t=\"" AGL_EWS_NS_TYPES "\"><t:Subject>Invitation</t:Subject>"
+                "<t:Start>2026-06-01T08:00:00Z</t:Start><t:End>2026-06-01T09:00:00Z</t:End></t:CalendarItem>",
+                &created);
+  g_assert_cmpuint (created.status, ==, 201);
+  id = g_strstrip (g_strdup (created.body));
+
+  /* Reported in the element its class maps to, with ItemType's fields. */
+  state = sync_folder (f, NULL, 10, &sync);
+  g_assert_cmpint (xpath_count (sync.body, "//t:Create/t:MeetingRequest"), ==, 1);
+  assert_xpath (sync.body, "//t:Create/t:MeetingRequest/t:ItemId/@Id", id);
+  assert_xpath (sync.body, "//t:Create/t:MeetingRequest/t:Subject", "Invitation");
+  g_assert_cmpint (xpath_count (sync.body, "//t:CalendarItem"), ==, 0);
+
+  /* A calendar view holds appointments only. */
+  post (f, view, &found);
+  assert_valid_response (f, found.body);
+  assert_xpath (found.body, "//m:RootFolder/@TotalItemsInView", "0");
+
+  send_control (f, base, SOUP_METHOD_POST, "/control/mailbox/" ALICE "/items?class=",
+                "<t:CalendarItem xmlns:t=\"" AGL_EWS_NS_TYPES "\"/>", &bad_class);
+  g_assert_cmpuint (bad_class.status, ==, 400);
+}
+
+static void
+test_control_move (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *base = control_base (f);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *change_key = create_items (f, "To move", 1, ids);
+  const char *id = g_ptr_array_index (ids, 0);
+  /* ItemIds are base64 and may hold a "/" (or "%2F" escaped). */
+  g_autofree char *escaped = g_uri_escape_string (id, "/+=", FALSE);
+  g_autofree char *state = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *path = g_strdup_printf ("/control/mailbox/" ALICE "/items/%s/move?to=deleteditems", escaped);
+  g_autofree char *to_calendar = g_strdup_printf ("/control/mailbox/" ALICE "/items/%s/move?to=calendar", escaped);
+  g_autofree char *get = envelope_printf (NULL, "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>"
+                                          "</m:ItemShape><m:ItemIds><t:ItemId Id=\"%s\"/></m:ItemIds></m:GetItem>", id);
+  g_auto(Reply) first = { 0 };
+  g_auto(Reply) refused = { 0 };
+  g_auto(Reply) moved = { 0 };
+  g_auto(Reply) after = { 0 };
+  g_auto(Reply) gone = { 0 };
+
+  state = sync_folder (f, NULL, 10, &first);
+  send_control (f, base, SOUP_METHOD_POST, to_calendar, NULL, &refused);
+  g_assert_cmpuint (refused.status, ==, 400);
+  send_control (f, base, SOUP_METHOD_POST, path, NULL, &moved);
+  g_assert_cmpuint (moved.status, ==, 200);
+
+  /* A move out of the folder is a Delete in its sync, as on Exchange. */
+  next = sync_folder (f, state, 10, &after);
+  g_assert_cmpint (xpath_count (after.body, "//m:Changes/*"), ==, 1);
+  assert_xpath (after.body, "//t:Delete/t:ItemId/@Id", id);
+  post (f, get, &gone);
+  assert_xpath (gone.body, "//m:GetItemResponseMessage/m:ResponseCode", "ErrorItemNotFound");
+}
+
+static void
+test_control_streaming_and_expiry (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *base = control_base (f);
+  g_autofree char *streaming_request = envelope (NULL,
+    "<m:Subscribe><m:StreamingSubscriptionRequest><t:FolderIds><t:DistinguishedFolderId Id=\"calendar\"/>"
+    "</t:FolderIds><t:EventTypes><t:EventType>CreatedEvent</t:EventType></t:EventTypes>"
+    "</m:StreamingSubscriptionRequest></m:Subscribe>");
+  g_autofree char *watermark = NULL;
+  g_autofree char *pull = NULL;
+  g_autofree char *streaming = NULL;
+  g_autofree char *get_events = NULL;
+  g_autofree char *get_stream = NULL;
+  g_auto(Reply) off = { 0 };
+  g_auto(Reply) refused = { 0 };
+  g_auto(Reply) on = { 0 };
+  g_auto(Reply) bad = { 0 };
+  g_auto(Reply) expired = { 0 };
+  g_auto(Reply) pull_gone = { 0 };
+  g_auto(Reply) stream_gone = { 0 };
+
+  send_control (f, base, SOUP_METHOD_POST, "/control/streaming?enabled=false", NULL, &off);
+  g_assert_cmpuint (off.status, ==, 200);
+  post (f, streaming_request, &refused);
+  assert_valid_response (f, refused.body);
+  assert_xpath (refused.body, "//m:SubscribeResponseMessage/@ResponseClass", "Error");
+  assert_xpath (refused.body, "//m:SubscribeResponseMessage/m:ResponseCode",
+                "ErrorInvalidSubscriptionRequest");
+  /* Pull, the fallback, works meanwhile. */
+  pull = subscribe (f, "Pull", &watermark);
+  send_control (f, base, SOUP_METHOD_POST, "/control/streaming?enabled=maybe", NULL, &bad);
+  g_assert_cmpuint (bad.status, ==, 400);
+  send_control (f, base, SOUP_METHOD_POST, "/control/streaming?enabled=true", NULL, &on);
+  g_assert_cmpuint (on.status, ==, 200);
+  streaming = subscribe (f, "Streaming", NULL);
+
+  send_control (f, base, SOUP_METHOD_POST, "/control/subscriptions/expire", NULL, &expired);
+  g_assert_cmpuint (expired.status, ==, 200);
+  g_assert_cmpstr (expired.body, ==, "2\n");
+  get_events = envelope_printf (NULL, "<m:GetEvents><m:SubscriptionId>%s</m:SubscriptionId>"
+                                "<m:Watermark>%s</m:Watermark></m:GetEvents>", pull, watermark);
+  post (f, get_events, &pull_gone);
+  assert_valid_response (f, pull_gone.body);
+  assert_xpath (pull_gone.body, "//m:GetEventsResponseMessage/m:ResponseCode", "ErrorSubscriptionNotFound");
+  get_stream = envelope_printf (NULL, "<m:GetStreamingEvents><m:SubscriptionIds><t:SubscriptionId>%s"
+                                "</t:SubscriptionId></m:SubscriptionIds><m:ConnectionTimeout>1"
+                                "</m:ConnectionTimeout></m:GetStreamingEvents>", streaming);
+  post (f, get_stream, &stream_gone);
+  assert_valid_response (f, stream_gone.body);
+  assert_xpath (stream_gone.body, "//m:GetStreamingEventsResponseMessage/m:ResponseCode",
+                "ErrorSubscriptionNotFound");
+}
+
 /* The real program with the demo seed, driven over HTTPS and its control
  * endpoint as someone trying Agendaline would. */
 static void
@@ -1768,6 +2033,10 @@ main (int   argc,
   ADD ("autodiscover/ews-url", test_autodiscover_ews_url);
   ADD ("getitem/extended-property-and-bad-id", test_getitem_extended_property);
   ADD ("wsdl/services-wsdl-served", test_services_wsdl);
+  ADD ("finditem/restriction-is-equal-to", test_finditem_restriction);
+  ADD ("control/meeting-request-in-calendar", test_control_meeting_request);
+  ADD ("control/move-out-is-sync-delete", test_control_move);
+  ADD ("control/streaming-refused-and-expiry", test_control_streaming_and_expiry);
   ADD ("program/demo-seed-and-control", test_program_demo_seed_and_control);
 #undef ADD
 

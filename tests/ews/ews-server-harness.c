@@ -190,3 +190,44 @@ ews_harness_delete_item (GObject     *server,
 {
   return agl_ews_server_delete_item (AGL_EWS_SERVER (server), address, item_id, occurrence, error);
 }
+
+/* Files an item of message class @item_class (a meeting request …) in the
+ * calendar folder, as a transport agent does. */
+char *
+ews_harness_create_item_of_class (GObject     *server,
+                                  const char  *address,
+                                  const char  *item_class,
+                                  const char  *fields_xml,
+                                  GError     **error)
+{
+  g_autofree char *xml = wrap_item (fields_xml);
+
+  return agl_ews_server_create_item_of_class (AGL_EWS_SERVER (server), address, item_class, xml,
+                                              error);
+}
+
+/* Moves the item to the distinguished folder @folder, as in Outlook. */
+gboolean
+ews_harness_move_item (GObject     *server,
+                       const char  *address,
+                       const char  *item_id,
+                       const char  *folder,
+                       GError     **error)
+{
+  return agl_ews_server_move_item (AGL_EWS_SERVER (server), address, item_id, folder, error);
+}
+
+/* While %FALSE, Subscribe with StreamingSubscriptionRequest is refused. */
+void
+ews_harness_set_streaming_enabled (GObject  *server,
+                                   gboolean  enabled)
+{
+  agl_ews_server_set_streaming_enabled (AGL_EWS_SERVER (server), enabled);
+}
+
+/* Forgets every subscription; returns how many there were. */
+guint
+ews_harness_expire_subscriptions (GObject *server)
+{
+  return agl_ews_server_expire_subscriptions (AGL_EWS_SERVER (server));
+}

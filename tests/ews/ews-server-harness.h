@@ -60,5 +60,18 @@ gboolean  ews_harness_delete_item         (GObject     *server,
                                            const char  *item_id,
                                            guint        occurrence,
                                            GError     **error);
+char     *ews_harness_create_item_of_class (GObject    *server,
+                                            const char *address,
+                                            const char *item_class,
+                                            const char *fields_xml,
+                                            GError    **error);
+gboolean  ews_harness_move_item           (GObject     *server,
+                                           const char  *address,
+                                           const char  *item_id,
+                                           const char  *folder,
+                                           GError     **error);
+void      ews_harness_set_streaming_enabled (GObject   *server,
+                                             gboolean   enabled);
+guint     ews_harness_expire_subscriptions (GObject    *server);
 
 G_END_DECLS

@@ -14,6 +14,8 @@ typedef struct {
   gboolean     done;
   GAsyncResult *result;
   const char  *get_folder_body;   /* replaces the GetFolder answer when set */
+  const char  *sync_body;         /* replaces the SyncFolderItems answer when set */
+  const char  *subscribe_body;    /* replaces the Subscribe answer when set */
   gboolean     without_version;
 } Fixture;
 
@@ -85,6 +87,23 @@ kit_handler (EwsTestPeer       *peer,
                            "<s:Body>", body, "</s:Body></s:Envelope>", NULL);
       else
         xml = ews_test_envelope (body);
+      ews_test_respond (message, SOUP_STATUS_OK, xml);
+      return;
+    }
+  if ((f->sync_body != NULL && strstr (request->body, "<m:SyncFolderItems") != NULL) ||
+      (f->subscribe_body != NULL && strstr (request->body, "<m:Subscribe") != NULL))
+    {
+      const char *body = strstr (request->body, "<m:Subscribe") != NULL ? f->subscribe_body
+                                                                        : f->sync_body;
+      g_autofree char *xml = NULL;
+
+      /* A whole envelope (a SOAP fault) goes as it is. */
+      if (g_str_has_prefix (body, "<s:Envelope"))
+        {
+          ews_test_respond (message, SOUP_STATUS_INTERNAL_SERVER_ERROR, body);
+          return;
+        }
+      xml = ews_test_envelope (body);
       ews_test_respond (message, SOUP_STATUS_OK, xml);
       return;
     }
@@ -240,21 +259,129 @@ test_sync_page (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpstr (page->state, ==, "H4sIAAAAAAAEAO29B2AcSZY==");
   g_assert_true (page->includes_last);
-  /* Update, Create, Create, Delete; the ReadFlagChange is left out. */
-  g_assert_cmpuint (page->changes->len, ==, 4);
+  /* Microsoft's sample is of a mail folder: its Update and two Creates
+   * are IPM.Note messages, no events, and the ReadFlagChange is left out;
+   * the Delete stays (it names no class). */
+  g_assert_cmpuint (page->changes->len, ==, 1);
   change = g_ptr_array_index (page->changes, 0);
-  g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_UPDATE);
-  g_assert_cmpstr (change->id, ==, "q04QAAAA==");
-  g_assert_cmpstr (change->change_key, ==, "CQAAABYAAADZGACZQpSgSpyNkexYe2b7AAAAird/");
-  change = g_ptr_array_index (page->changes, 1);
-  g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_CREATE);
-  change = g_ptr_array_index (page->changes, 2);
-  g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_CREATE);
-  g_assert_cmpstr (change->id, ==, "Q04AAAAA==");
-  change = g_ptr_array_index (page->changes, 3);
   g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_DELETE);
   g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 1)->body,
                             "<m:SyncState>OLD-STATE</m:SyncState>"));
+}
+
+/* A calendar folder's page in the schema's shape (IdOnly + item:ItemClass,
+ * as the backend asks): appointments of any IPM.Appointment class pass,
+ * meeting messages filed there do not. */
+#define CALENDAR_SYNC_PAGE \
+  M_OPEN ("SyncFolderItemsResponse") "<m:SyncState>S-2</m:SyncState>" \
+  "<m:IncludesLastItemInRange>true</m:IncludesLastItemInRange><m:Changes>" \
+  "<t:Update><t:CalendarItem><t:ItemId Id=\"A-1\" ChangeKey=\"K-1\"/>" \
+  "<t:ItemClass>IPM.Appointment</t:ItemClass></t:CalendarItem></t:Update>" \
+  "<t:Create><t:MeetingRequest><t:ItemId Id=\"M-1\" ChangeKey=\"K-2\"/>" \
+  "<t:ItemClass>IPM.Schedule.Meeting.Request</t:ItemClass></t:MeetingRequest></t:Create>" \
+  "<t:Create><t:CalendarItem><t:ItemId Id=\"A-2\" ChangeKey=\"K-3\"/>" \
+  "<t:ItemClass>ipm.appointment.Custom</t:ItemClass></t:CalendarItem></t:Create>" \
+  "<t:Update><t:MeetingCancellation><t:ItemId Id=\"M-2\" ChangeKey=\"K-4\"/>" \
+  "<t:ItemClass>IPM.Schedule.Meeting.Canceled</t:ItemClass></t:MeetingCancellation></t:Update>" \
+  "<t:Create><t:Item><t:ItemId Id=\"F-1\" ChangeKey=\"K-5\"/>" \
+  "<t:ItemClass>IPM.Appointmentish</t:ItemClass></t:Item></t:Create>" \
+  "<t:Delete><t:ItemId Id=\"M-3\" ChangeKey=\"K-6\"/></t:Delete>" \
+  "</m:Changes>" M_CLOSE ("SyncFolderItemsResponse")
+
+static void
+test_sync_appointments_only (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(AglRemoteSyncPage) page = NULL;
+  g_autoptr(GError) error = NULL;
+  static const struct {
+    AglRemoteChangeKind kind;
+    const char *id;
+  } expected[] = {
+    { AGL_REMOTE_CHANGE_UPDATE, "A-1" },
+    { AGL_REMOTE_CHANGE_CREATE, "A-2" },
+    { AGL_REMOTE_CHANGE_DELETE, "M-3" },
+  };
+
+  f->sync_body = CALENDAR_SYNC_PAGE;
+  agl_remote_sync_folder_items_async (f->remote, "S-1", 100, NULL, done_cb, f);
+  page = agl_remote_sync_folder_items_finish (f->remote, wait_result (f), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (page->state, ==, "S-2");
+  g_assert_cmpuint (page->changes->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      AglRemoteChange *change = g_ptr_array_index (page->changes, i);
+
+      g_assert_cmpint (change->kind, ==, expected[i].kind);
+      g_assert_cmpstr (change->id, ==, expected[i].id);
+    }
+  /* The class is asked for, or the filter would have nothing to go on. */
+  g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 1)->body,
+                            "<t:FieldURI FieldURI=\"item:ItemClass\"/>"));
+}
+
+/* How servers without streaming notifications answer a
+ * StreamingSubscriptionRequest: each must read as NOT_SUPPORTED. */
+static const char *const refusals[] = {
+  /* Exchange 2007 SP1 does not know the element: a schema fault. */
+  "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault>"
+  "<faultcode xmlns:a=\"http://schemas.microsoft.com/exchange/services/2006/types\">a:ErrorSchemaValidation</faultcode>"
+  "<faultstring xml:lang=\"en-US\">The request failed schema validation: The element 'Subscribe' in namespace "
+  "'http://schemas.microsoft.com/exchange/services/2006/messages' has invalid child element "
+  "'StreamingSubscriptionRequest'.</faultstring><detail>"
+  "<e:ResponseCode xmlns:e=\"http://schemas.microsoft.com/exchange/services/2006/errors\">ErrorSchemaValidation</e:ResponseCode>"
+  "</detail></s:Fault></s:Body></s:Envelope>",
+  "<m:SubscribeResponse xmlns:m=\"" EWS_TEST_NS_M "\"><m:ResponseMessages>"
+  "<m:SubscribeResponseMessage ResponseClass=\"Error\"><m:MessageText>The subscription request is invalid.</m:MessageText>"
+  "<m:ResponseCode>ErrorInvalidSubscriptionRequest</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
+  "</m:SubscribeResponseMessage></m:ResponseMessages></m:SubscribeResponse>",
+  "<m:SubscribeResponse xmlns:m=\"" EWS_TEST_NS_M "\"><m:ResponseMessages>"
+  "<m:SubscribeResponseMessage ResponseClass=\"Error\"><m:MessageText>The request is invalid.</m:MessageText>"
+  "<m:ResponseCode>ErrorInvalidRequest</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
+  "</m:SubscribeResponseMessage></m:ResponseMessages></m:SubscribeResponse>",
+};
+
+static void
+test_watch_not_supported (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint refusal = GPOINTER_TO_UINT (data);
+
+  f->subscribe_body = refusals[refusal];
+  agl_remote_watch_async (f->remote, 1, NULL, done_cb, f);
+  g_assert_false (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_error (error, AGL_REMOTE_ERROR, AGL_REMOTE_ERROR_NOT_SUPPORTED);
+  g_assert_null (agl_remote_get_subscription_id (f->remote));
+  /* A GetFolder told the server's version, then the server refused. */
+  g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 1)->body, "<m:GetFolder"));
+  g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 2)->body,
+                            "<m:StreamingSubscriptionRequest"));
+}
+
+/* An account pinned to Exchange 2007 SP1 cannot ask for streaming: no
+ * Subscribe is sent at all. */
+static void
+test_watch_not_supported_pinned_2007 (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(AglAccount) account = ews_test_account (f->url, "basic", TRUE);
+  g_autoptr(AglEwsConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (account->server_version);
+  account->server_version = g_strdup ("Exchange2007_SP1");
+  connection = agl_ews_connection_new (account, "secret", &error);
+  g_assert_no_error (error);
+  g_clear_object (&f->remote);
+  f->remote = agl_ews_backend_new (connection);
+
+  agl_remote_watch_async (f->remote, 1, NULL, done_cb, f);
+  g_assert_false (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_error (error, AGL_REMOTE_ERROR, AGL_REMOTE_ERROR_NOT_SUPPORTED);
+  g_assert_cmpuint (ews_test_peer_n_requests (f->peer), ==, 1);
+  g_assert_nonnull (strstr (ews_test_peer_request (f->peer, 1)->body, "<m:GetFolder"));
 }
 
 static void
@@ -400,6 +527,14 @@ main (int   argc,
   ADD ("/ews/backend/test-connection/impersonation-denied", test_connection_impersonation_denied);
   ADD ("/ews/backend/test-connection/not-ews", test_connection_not_ews);
   ADD ("/ews/backend/sync-page", test_sync_page);
+  ADD ("/ews/backend/sync-appointments-only", test_sync_appointments_only);
+  g_test_add ("/ews/backend/watch/not-supported/schema-fault", Fixture, GUINT_TO_POINTER (0),
+              fixture_set_up, test_watch_not_supported, fixture_tear_down);
+  g_test_add ("/ews/backend/watch/not-supported/invalid-subscription-request", Fixture,
+              GUINT_TO_POINTER (1), fixture_set_up, test_watch_not_supported, fixture_tear_down);
+  g_test_add ("/ews/backend/watch/not-supported/invalid-request", Fixture, GUINT_TO_POINTER (2),
+              fixture_set_up, test_watch_not_supported, fixture_tear_down);
+  ADD ("/ews/backend/watch/not-supported/pinned-exchange2007", test_watch_not_supported_pinned_2007);
   ADD ("/ews/backend/get-items", test_get_items);
   ADD ("/ews/backend/create-item", test_create_item);
   ADD ("/ews/backend/create-item-invalid-not-sent", test_create_item_invalid);

@@ -7,6 +7,8 @@
 
 #include "agl-ews-autodiscover.h"
 #include "agl-ews-backend.h"
+#include "agl-ews-calendar-item.h"
+#include "agl-ews-series.h"
 #include "agl-ews-operations.h"
 #include "agl-ews-streaming.h"
 #include "ews-server-harness.h"
@@ -925,6 +927,439 @@ test_delete (Fixture       *f,
   g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_DELETE);
 }
 
+/* Series with exceptions: a weekly review on Mondays 09:00 UTC, five times
+ * from 7 December 2026.  Exchange counts InstanceIndex over the pattern:
+ * 14 December is 2, 21 December 3, 28 December 4, 4 January 5. */
+
+#define SERIES_OVERRIDE_14 \
+  "BEGIN:VEVENT\r\nUID:local-series\r\nDTSTAMP:20261101T000000Z\r\n" \
+  "RECURRENCE-ID:20261214T090000Z\r\n" \
+  "DTSTART:20261215T100000Z\r\nDTEND:20261215T110000Z\r\n" \
+  "SUMMARY:Moved review\r\nLOCATION:Room 1\r\nEND:VEVENT\r\n"
+#define SERIES_OVERRIDE_28 \
+  "BEGIN:VEVENT\r\nUID:local-series\r\nDTSTAMP:20261101T000000Z\r\n" \
+  "RECURRENCE-ID:20261228T090000Z\r\n" \
+  "DTSTART:20261228T090000Z\r\nDTEND:20261228T100000Z\r\n" \
+  "SUMMARY:Year-end review\r\nLOCATION:Room 1\r\nEND:VEVENT\r\n"
+
+/* The series with @exdates (EXDATE lines) and @overrides (VEVENTs). */
+static char *
+series_vcalendar (const char *exdates,
+                  const char *overrides)
+{
+  return g_strdup_printf ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendaline//tests//EN\r\n"
+                          "BEGIN:VEVENT\r\nUID:local-series\r\nDTSTAMP:20261101T000000Z\r\n"
+                          "DTSTART:20261207T090000Z\r\nDTEND:20261207T100000Z\r\n"
+                          "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=5\r\n%s"
+                          "SUMMARY:Weekly review\r\nLOCATION:Room 1\r\nEND:VEVENT\r\n"
+                          "%sEND:VCALENDAR\r\n",
+                          exdates, overrides);
+}
+
+/* The override of @ical at @rid ("20261214T090000Z"), as text, or NULL. */
+static char *
+override_text (const char *ical,
+               const char *rid)
+{
+  g_autofree char *needle = g_strdup_printf ("RECURRENCE-ID:%s", rid);
+  const char *at = ical != NULL ? strstr (ical, needle) : NULL;
+  const char *begin, *end;
+
+  if (at == NULL)
+    {
+      /* Written with a TZID parameter: match the value alone. */
+      g_free (needle);
+      needle = g_strdup_printf (":%s", rid);
+      for (at = ical != NULL ? strstr (ical, "RECURRENCE-ID") : NULL; at != NULL;
+           at = strstr (at + 1, "RECURRENCE-ID"))
+        if (strncmp (at + strcspn (at, ":"), needle, strlen (needle)) == 0)
+          break;
+    }
+  if (at == NULL)
+    return NULL;
+  begin = g_strrstr_len (ical, at - ical, "BEGIN:VEVENT");
+  end = strstr (at, "END:VEVENT");
+  g_assert_nonnull (begin);
+  g_assert_nonnull (end);
+  return g_strndup (begin, (gsize) (end - begin));
+}
+
+static void
+assert_exdate (const char *ical,
+               const char *when)
+{
+  for (const char *at = strstr (ical, "EXDATE"); at != NULL; at = strstr (at + 1, "EXDATE"))
+    {
+      const char *eol = strstr (at, "\r\n");
+
+      if (eol != NULL && g_strstr_len (at, eol - at, when) != NULL)
+        return;
+    }
+  g_error ("No EXDATE at %s in:\n%s", when, ical);
+}
+
+static void
+test_series_create_exceptions (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *ical = series_vcalendar ("EXDATE:20261221T090000Z\r\n", SERIES_OVERRIDE_14);
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) updates = NULL;
+  g_autoptr(GPtrArray) deletes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *moved = NULL;
+
+  created = create_item (f, ical, "local-series", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (created->id);
+  /* One item on the server: the override is an exception of it. */
+  g_assert_cmpuint (ews_harness_count_items (harness.server, f->address), ==, 1);
+  updates = ews_requests (f, "UpdateItem");
+  deletes = ews_requests (f, "DeleteItem");
+  g_assert_cmpuint (updates->len, ==, 1);
+  g_assert_cmpuint (deletes->len, ==, 1);
+
+  changes = sync_all (f, NULL, 10, NULL, NULL);
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpint (find_change (changes, created->id)->kind, ==, AGL_REMOTE_CHANGE_CREATE);
+
+  item = get_item (f, created->id);
+  g_assert_no_error (item->error);
+  /* The key after the occurrence changes, not the CreateItem's. */
+  g_assert_cmpstr (item->change_key, ==, created->change_key);
+  g_assert_cmpstr (item->local_identity, ==, "local-series");
+  assert_contains (item->ical, "RRULE:FREQ=WEEKLY");
+  assert_contains (item->ical, "SUMMARY:Weekly review");
+  assert_exdate (item->ical, "20261221T090000Z");
+  moved = override_text (item->ical, "20261214T090000Z");
+  if (moved == NULL)
+    g_error ("No override at 20261214T090000Z in:\n%s", item->ical);
+  assert_contains (moved, "SUMMARY:Moved review");
+  assert_contains (moved, "20261215T100000Z");
+  assert_contains (moved, "20261215T110000Z");
+  /* Nothing else became an exception or was deleted. */
+  g_assert_null (override_text (item->ical, "20261207T090000Z"));
+  g_assert_null (override_text (item->ical, "20261228T090000Z"));
+  g_assert_null (strstr (item->ical, "20261228T090000Z"));
+}
+
+static void
+test_series_update_exceptions (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *v1 = series_vcalendar ("EXDATE:20261221T090000Z\r\n", SERIES_OVERRIDE_14);
+  g_autofree char *v2 = series_vcalendar ("EXDATE:20261221T090000Z\r\nEXDATE:20270104T090000Z\r\n",
+                                          SERIES_OVERRIDE_14 SERIES_OVERRIDE_28);
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) updated = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *moved = NULL;
+  g_autofree char *year_end = NULL;
+  AglRemoteChange *change;
+
+  created = create_item (f, v1, "local-series", &error);
+  g_assert_no_error (error);
+  g_ptr_array_unref (sync_all (f, NULL, 10, NULL, &state));
+
+  /* An occurrence edited and another deleted in the local agenda. */
+  updated = update_item (f, created, created->change_key, v1, v2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (updated->id, ==, created->id);
+  g_assert_cmpstr (updated->change_key, !=, created->change_key);
+
+  /* Exchange has a new exception and a deleted occurrence of the same
+   * item, not a new item. */
+  g_assert_cmpuint (ews_harness_count_items (harness.server, f->address), ==, 1);
+  changes = sync_all (f, state, 10, NULL, NULL);
+  g_assert_cmpuint (changes->len, ==, 1);
+  change = find_change (changes, created->id);
+  g_assert_nonnull (change);
+  g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_UPDATE);
+  g_assert_cmpstr (change->change_key, ==, updated->change_key);
+
+  item = get_item (f, created->id);
+  g_assert_no_error (item->error);
+  g_assert_cmpstr (item->change_key, ==, updated->change_key);
+  assert_exdate (item->ical, "20261221T090000Z");
+  assert_exdate (item->ical, "20270104T090000Z");
+  year_end = override_text (item->ical, "20261228T090000Z");
+  if (year_end == NULL)
+    g_error ("No override at 20261228T090000Z in:\n%s", item->ical);
+  assert_contains (year_end, "SUMMARY:Year-end review");
+  moved = override_text (item->ical, "20261214T090000Z");
+  g_assert_nonnull (moved);
+  assert_contains (moved, "SUMMARY:Moved review");
+}
+
+static void
+test_series_update_unchanged_master (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autofree char *v1 = series_vcalendar ("", "");
+  g_autofree char *v2 = series_vcalendar ("", SERIES_OVERRIDE_28);
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) updated = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GPtrArray) updates = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *year_end = NULL;
+
+  created = create_item (f, v1, "local-series", &error);
+  g_assert_no_error (error);
+  /* A plain series: nothing after the CreateItem. */
+  updates = ews_requests (f, "UpdateItem");
+  g_assert_cmpuint (updates->len, ==, 0);
+  g_clear_pointer (&updates, g_ptr_array_unref);
+
+  /* Only an occurrence changed: one UpdateItem, on the occurrence. */
+  updated = update_item (f, created, created->change_key, v1, v2, &error);
+  g_assert_no_error (error);
+  updates = ews_requests (f, "UpdateItem");
+  g_assert_cmpuint (updates->len, ==, 1);
+  item = get_item (f, created->id);
+  g_assert_cmpstr (item->change_key, ==, updated->change_key);
+  g_assert_cmpstr (updated->change_key, !=, created->change_key);
+  year_end = override_text (item->ical, "20261228T090000Z");
+  g_assert_nonnull (year_end);
+  assert_contains (year_end, "SUMMARY:Year-end review");
+  assert_contains (item->ical, "SUMMARY:Weekly review");
+}
+
+/* No base known: the master is written whole and every exception of the
+ * new version applied; an occurrence already deleted stays deleted. */
+static void
+test_series_update_without_base (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *v1 = series_vcalendar ("EXDATE:20261221T090000Z\r\n", SERIES_OVERRIDE_14);
+  g_autofree char *v2 = series_vcalendar ("EXDATE:20261221T090000Z\r\nEXDATE:20270104T090000Z\r\n",
+                                          SERIES_OVERRIDE_28);
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) updated = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *year_end = NULL;
+  g_autofree char *moved = NULL;
+
+  created = create_item (f, v1, "local-series", &error);
+  g_assert_no_error (error);
+  agl_remote_update_item_async (f->remote, created->id, created->change_key, NULL, v2,
+                                AGL_REMOTE_CONFLICT_NEVER_OVERWRITE, AGL_REMOTE_SEND_NONE,
+                                NULL, done_cb, f);
+  updated = agl_remote_update_item_finish (f->remote, wait_result (f), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ews_harness_count_items (harness.server, f->address), ==, 1);
+
+  item = get_item (f, created->id);
+  g_assert_cmpstr (item->change_key, ==, updated->change_key);
+  assert_exdate (item->ical, "20261221T090000Z");
+  assert_exdate (item->ical, "20270104T090000Z");
+  year_end = override_text (item->ical, "20261228T090000Z");
+  g_assert_nonnull (year_end);
+  assert_contains (year_end, "SUMMARY:Year-end review");
+  /* Nothing the new version does not name is undone. */
+  moved = override_text (item->ical, "20261214T090000Z");
+  g_assert_nonnull (moved);
+  assert_contains (moved, "SUMMARY:Moved review");
+}
+
+static void
+test_series_update_override_dropped (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autofree char *v1 = series_vcalendar ("", SERIES_OVERRIDE_14);
+  g_autofree char *v2 = series_vcalendar ("", "");
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) updated = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *occurrence = NULL;
+
+  created = create_item (f, v1, "local-series", &error);
+  g_assert_no_error (error);
+  updated = update_item (f, created, created->change_key, v1, v2, &error);
+  g_assert_no_error (error);
+
+  /* EWS keeps the exception; its fields are the series' again. */
+  item = get_item (f, created->id);
+  g_assert_cmpstr (item->change_key, ==, updated->change_key);
+  g_assert_null (strstr (item->ical, "Moved review"));
+  g_assert_null (strstr (item->ical, "20261215T100000Z"));
+  occurrence = override_text (item->ical, "20261214T090000Z");
+  if (occurrence != NULL)
+    {
+      assert_contains (occurrence, "SUMMARY:Weekly review");
+      assert_contains (occurrence, "20261214T100000Z");
+    }
+}
+
+static void
+test_series_refused (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *v1 = series_vcalendar ("EXDATE:20261221T090000Z\r\n", "");
+  g_autofree char *restored = series_vcalendar ("", "");
+  /* 16 December is a Wednesday: no occurrence of the pattern. */
+  g_autofree char *stray = series_vcalendar ("EXDATE:20261216T090000Z\r\n", "");
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GError) error = NULL;
+
+  item = create_item (f, stray, "local-stray", &error);
+  g_assert_null (item);
+  g_assert_error (error, AGL_EWS_CALENDAR_ERROR, AGL_EWS_CALENDAR_ERROR_INVALID_EVENT);
+  assert_contains (error->message, "20261216T090000Z");
+  g_clear_error (&error);
+  requests = ews_requests (f, "CreateItem");
+  g_assert_cmpuint (requests->len, ==, 0);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  created = create_item (f, v1, "local-series", &error);
+  g_assert_no_error (error);
+  /* Restoring a deleted occurrence: refused before anything is sent. */
+  item = update_item (f, created, created->change_key, v1, restored, &error);
+  g_assert_null (item);
+  g_assert_error (error, AGL_EWS_ERROR, AGL_EWS_ERROR_CALENDAR_OCCURRENCE_IS_DELETED_FROM_RECURRENCE);
+  assert_contains (error->message, "20261221T090000Z");
+  requests = ews_requests (f, "UpdateItem");
+  g_assert_cmpuint (requests->len, ==, 0);
+}
+
+/* InstanceIndex without a server: Exchange's counting over the pattern in
+ * the zone of DTSTART. */
+#define BERLIN_MASTER \
+  "BEGIN:VEVENT\r\nUID:berlin\r\nDTSTAMP:20261101T000000Z\r\n" \
+  "DTSTART;TZID=Europe/Berlin:20260302T090000\r\nDTEND;TZID=Europe/Berlin:20260302T100000\r\n" \
+  "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nEXDATE;TZID=Europe/Berlin:20260309T090000\r\n" \
+  "SUMMARY:Berlin\r\nEND:VEVENT\r\n"
+
+static guint
+index_of (AglWindowsZones  *zones,
+          const char       *master,
+          const char       *line,
+          GError          **error)
+{
+  g_autofree char *text = g_strdup_printf ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                                           "PRODID:-//Agendaline//tests//EN\r\n%s"
+                                           "BEGIN:VEVENT\r\nUID:berlin\r\n%s\r\n"
+                                           "DTSTAMP:20261101T000000Z\r\nEND:VEVENT\r\n"
+                                           "END:VCALENDAR\r\n", master, line);
+  icalcomponent *vcalendar = icalcomponent_new_from_string (text);
+  icalproperty *rid = NULL;
+  guint index;
+
+  g_assert_nonnull (vcalendar);
+  for (icalcomponent *c = icalcomponent_get_first_component (vcalendar, ICAL_VEVENT_COMPONENT);
+       c != NULL && rid == NULL; c = icalcomponent_get_next_component (vcalendar, ICAL_VEVENT_COMPONENT))
+    rid = icalcomponent_get_first_property (c, ICAL_RECURRENCEID_PROPERTY);
+  g_assert_nonnull (rid);
+  index = agl_ews_series_instance_index (vcalendar, zones, rid, error);
+  icalcomponent_free (vcalendar);
+  return index;
+}
+
+static void
+test_series_instance_index (void)
+{
+  static const struct {
+    const char *line;
+    guint       index;
+  } cases[] = {
+    { "RECURRENCE-ID;TZID=Europe/Berlin:20260302T090000", 1 },
+    /* The deleted occurrence of 9 March still counts. */
+    { "RECURRENCE-ID;TZID=Europe/Berlin:20260316T090000", 3 },
+    /* After the switch to summer time on 29 March: 09:00 is 07:00Z. */
+    { "RECURRENCE-ID;TZID=Europe/Berlin:20260330T090000", 5 },
+    { "RECURRENCE-ID:20260330T070000Z", 5 },
+    { "RECURRENCE-ID:20260323T080000Z", 4 },
+    { "RECURRENCE-ID:20260330T080000Z", 0 },
+    { "RECURRENCE-ID;TZID=Europe/Berlin:20260331T090000", 0 },
+  };
+  /* Wednesday 4 March is no Monday: Exchange's pattern never gives it. */
+  static const char *off_pattern =
+    "BEGIN:VEVENT\r\nUID:berlin\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART:20260304T090000Z\r\nDTEND:20260304T100000Z\r\n"
+    "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nSUMMARY:Off\r\nEND:VEVENT\r\n";
+  /* The 5th is no 10th: the first occurrence is 10 March. */
+  static const char *off_monthly =
+    "BEGIN:VEVENT\r\nUID:berlin\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART:20260305T090000Z\r\nDTEND:20260305T100000Z\r\n"
+    "RRULE:FREQ=MONTHLY;BYMONTHDAY=10\r\nSUMMARY:Off\r\nEND:VEVENT\r\n";
+  g_autoptr(GError) error = NULL;
+  AglWindowsZones *zones = agl_windows_zones_get_default (&error);
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint index = index_of (zones, BERLIN_MASTER, cases[i].line, &error);
+
+      g_test_message ("%s: %u", cases[i].line, index);
+      g_assert_cmpuint (index, ==, cases[i].index);
+      if (cases[i].index == 0)
+        {
+          g_assert_error (error, AGL_EWS_CALENDAR_ERROR, AGL_EWS_CALENDAR_ERROR_INVALID_EVENT);
+          assert_contains (error->message, "is not an occurrence");
+          g_clear_error (&error);
+        }
+      else
+        g_assert_no_error (error);
+    }
+  g_assert_cmpuint (index_of (zones, off_pattern, "RECURRENCE-ID:20260309T090000Z", &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpuint (index_of (zones, off_pattern, "RECURRENCE-ID:20260304T090000Z", &error), ==, 0);
+  g_assert_error (error, AGL_EWS_CALENDAR_ERROR, AGL_EWS_CALENDAR_ERROR_INVALID_EVENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (index_of (zones, off_monthly, "RECURRENCE-ID:20260410T090000Z", &error), ==, 2);
+  g_assert_no_error (error);
+}
+
+/* The same series in Europe/Berlin across the switch to summer time (28
+ * March 2027): the server expands the pattern in StartTimeZone, and the
+ * client's InstanceIndex must name the same occurrences. */
+static void
+test_series_create_berlin (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const char *ical =
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendaline//tests//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:local-berlin\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART;TZID=Europe/Berlin:20270315T090000\r\nDTEND;TZID=Europe/Berlin:20270315T100000\r\n"
+    "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4\r\nEXDATE;TZID=Europe/Berlin:20270329T090000\r\n"
+    "SUMMARY:Berlin review\r\nEND:VEVENT\r\n"
+    "BEGIN:VEVENT\r\nUID:local-berlin\r\nDTSTAMP:20261101T000000Z\r\n"
+    "RECURRENCE-ID;TZID=Europe/Berlin:20270405T090000\r\n"
+    "DTSTART;TZID=Europe/Berlin:20270405T140000\r\nDTEND;TZID=Europe/Berlin:20270405T150000\r\n"
+    "SUMMARY:Spring review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  g_autoptr(AglRemoteItem) created = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spring = NULL;
+
+  created = create_item (f, ical, "local-berlin", &error);
+  g_assert_no_error (error);
+  item = get_item (f, created->id);
+  g_assert_no_error (item->error);
+  g_assert_cmpstr (item->change_key, ==, created->change_key);
+  g_test_message ("%s", item->ical);
+  /* 09:00 in Berlin is 07:00Z once summer time began. */
+  spring = override_text (item->ical, "20270405T090000");
+  if (spring == NULL)
+    spring = override_text (item->ical, "20270405T070000Z");
+  if (spring == NULL)
+    g_error ("No override on 5 April in:\n%s", item->ical);
+  assert_contains (spring, "SUMMARY:Spring review");
+  if (strstr (item->ical, "20270329T090000") == NULL)
+    assert_exdate (item->ical, "20270329T070000Z");
+  else
+    assert_exdate (item->ical, "20270329T090000");
+}
+
 static void
 test_calendar_view (Fixture       *f,
                     gconstpointer  data)
@@ -1698,6 +2133,349 @@ test_keep_alive_basic (Fixture       *f,
   assert_requests_share_connection (f, remote, "basic");
 }
 
+/* Tests: finding an item by its local identity, what sync leaves out */
+
+static GPtrArray *
+find_by_identity (Fixture    *f,
+                  const char *local_identity)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *items;
+
+  agl_remote_find_by_local_identity_async (f->remote, local_identity, NULL, done_cb, f);
+  items = agl_remote_find_by_local_identity_finish (f->remote, wait_result (f), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (items);
+  return items;
+}
+
+static void
+test_find_by_local_identity (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *ical_a = vcalendar ("uid-a", "Made here", "20261207T090000Z", "20261207T100000Z");
+  g_autofree char *ical_b = vcalendar ("uid-b", "Made here too", "20261208T090000Z", "20261208T100000Z");
+  g_autofree char *outlook = single_item_xml ("Made in Outlook", 9, 9);
+  g_autofree char *outlook_id = NULL;
+  g_autoptr(AglRemoteItem) a = NULL;
+  g_autoptr(AglRemoteItem) b = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  AglRemoteItem *item;
+
+  a = create_item (f, ical_a, "local-find-a", &error);
+  g_assert_no_error (error);
+  b = create_item (f, ical_b, "local-find-b", &error);
+  g_assert_no_error (error);
+  outlook_id = server_create (f, outlook);
+
+  found = find_by_identity (f, "local-find-a");
+  g_assert_cmpuint (found->len, ==, 1);
+  item = g_ptr_array_index (found, 0);
+  g_assert_no_error (item->error);
+  g_assert_cmpstr (item->id, ==, a->id);
+  g_assert_cmpstr (item->change_key, ==, a->change_key);
+  g_assert_cmpstr (item->local_identity, ==, "local-find-a");
+  g_assert_null (item->ical);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* Another identity, and one differing only in case (Exchange's
+   * IsEqualTo ignores case, identities do not): nothing. */
+  found = find_by_identity (f, "local-find-c");
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = find_by_identity (f, "LOCAL-FIND-A");
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* Gone from the calendar, not found any more. */
+  g_assert_true (ews_harness_move_item (harness.server, f->address, b->id, "deleteditems", &error));
+  g_assert_no_error (error);
+  found = find_by_identity (f, "local-find-b");
+  g_assert_cmpuint (found->len, ==, 0);
+}
+
+static void
+test_sync_meeting_request_ignored (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *appointment = single_item_xml ("Appointment", 10, 9);
+  g_autofree char *request = single_item_xml ("Invitation", 10, 11);
+  g_autofree char *appointment_id = server_create (f, appointment);
+  g_autofree char *request_id = NULL;
+  g_autoptr(AglEwsSyncResult) raw = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  AglEwsSyncChange *raw_request = NULL;
+
+  request_id = ews_harness_create_item_of_class (harness.server, f->address,
+                                                 "IPM.Schedule.Meeting.Request", request, &error);
+  g_assert_no_error (error);
+
+  /* The server does report it, as Exchange does: a t:MeetingRequest. */
+  agl_ews_sync_folder_items_async (connection_of (f), NULL, 100, NULL, done_cb, f);
+  raw = agl_ews_sync_folder_items_finish (connection_of (f), wait_result (f), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < raw->changes->len; i++)
+    {
+      AglEwsSyncChange *c = g_ptr_array_index (raw->changes, i);
+
+      if (g_strcmp0 (c->item_id, request_id) == 0)
+        raw_request = c;
+    }
+  g_assert_nonnull (raw_request);
+  g_assert_cmpint (raw_request->kind, ==, AGL_EWS_SYNC_CREATE);
+  g_assert_cmpstr (raw_request->element_name, ==, "MeetingRequest");
+  g_assert_cmpstr (raw_request->item_class, ==, "IPM.Schedule.Meeting.Request");
+
+  /* The backend passes the appointment only. */
+  changes = sync_all (f, NULL, 1, NULL, NULL);
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_nonnull (find_change (changes, appointment_id));
+  g_assert_null (find_change (changes, request_id));
+}
+
+static void
+test_sync_move_out_is_delete (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *xml = single_item_xml ("Moved away", 11, 9);
+  g_autofree char *id = server_create (f, xml);
+  g_autofree char *state = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(AglRemoteItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  AglRemoteChange *change;
+
+  g_ptr_array_unref (sync_all (f, NULL, 10, NULL, &state));
+  g_assert_true (ews_harness_move_item (harness.server, f->address, id, "deleteditems", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ews_harness_count_items (harness.server, f->address), ==, 0);
+
+  changes = sync_all (f, state, 10, NULL, NULL);
+  g_assert_cmpuint (changes->len, ==, 1);
+  change = find_change (changes, id);
+  g_assert_nonnull (change);
+  g_assert_cmpint (change->kind, ==, AGL_REMOTE_CHANGE_DELETE);
+  item = get_item (f, id);
+  g_assert_error (item->error, AGL_EWS_ERROR, AGL_EWS_ERROR_ITEM_NOT_FOUND);
+}
+
+/* Tests: watch (streaming notifications through AglRemote) */
+
+typedef struct {
+  guint    n_changed;
+  gint64   changed_us;      /* when the last emission came */
+  gboolean stream_opened;   /* a GetStreamingEvents was answered */
+} Watch;
+
+static void
+changed_cb (AglRemote *remote,
+            Watch     *w)
+{
+  w->n_changed++;
+  w->changed_us = g_get_monotonic_time ();
+}
+
+/* Runs the main loop until @w counted @n emissions, with the usual
+ * timeout. */
+static void
+wait_changed (Watch *w,
+              guint  n)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+
+  while (w->n_changed < n && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (id);
+}
+
+static gboolean
+stream_opened_served (guint    status,
+                      gpointer user_data)
+{
+  Watch *w = user_data;
+
+  w->stream_opened = TRUE;
+  return TRUE;
+}
+
+static void
+watch_start (Fixture *f,
+             Watch   *w,
+             guint    minutes,
+             GCancellable *cancellable)
+{
+  w->stream_opened = FALSE;
+  watch_served ("GetStreamingEvents", stream_opened_served, w);
+  agl_remote_watch_async (f->remote, minutes, cancellable, done_cb, f);
+  wait_until (&w->stream_opened);
+}
+
+static void
+test_watch_changed (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *xml = single_item_xml ("Booked while watched", 14, 9);
+  g_autofree char *id = NULL;
+  g_autofree char *subscription = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch w = { 0, 0, FALSE };
+  gint64 started_us = g_get_monotonic_time ();
+  gint64 changed_at;
+
+  g_signal_connect (f->remote, "changed", G_CALLBACK (changed_cb), &w);
+  g_assert_null (agl_remote_get_subscription_id (f->remote));
+  watch_start (f, &w, 1, NULL);
+  subscription = g_strdup (agl_remote_get_subscription_id (f->remote));
+  g_assert_nonnull (subscription);
+  /* The stream's opening status envelope is no change. */
+  g_assert_cmpuint (w.n_changed, ==, 0);
+
+  changed_at = g_get_monotonic_time ();
+  id = server_create (f, xml);
+  wait_changed (&w, 1);
+  g_assert_cmpint (w.changed_us - changed_at, <, 2 * G_USEC_PER_SEC);
+  /* One notification (the item's CreatedEvent and the folder's
+   * ModifiedEvent) is one hint. */
+  g_assert_cmpuint (w.n_changed, ==, 1);
+
+  /* The server closes the stream after one EWS minute: a normal end, and
+   * the subscription goes on for the next call. */
+  g_assert_true (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - started_us, >=, (MINUTE_MS - 100) * 1000);
+  g_assert_cmpuint (w.n_changed, ==, 1);
+  g_assert_cmpstr (agl_remote_get_subscription_id (f->remote), ==, subscription);
+
+  /* Unsubscribing the watched subscription forgets it. */
+  agl_remote_unsubscribe_async (f->remote, agl_remote_get_subscription_id (f->remote), NULL,
+                                done_cb, f);
+  g_assert_true (agl_remote_unsubscribe_finish (f->remote, wait_result (f), &error));
+  g_assert_no_error (error);
+  g_assert_null (agl_remote_get_subscription_id (f->remote));
+  g_signal_handlers_disconnect_by_data (f->remote, &w);
+}
+
+/* Expired while no stream was open: the next GetStreamingEvents gets
+ * ErrorSubscriptionNotFound. */
+static void
+test_watch_resubscribes_after_expiry (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) streams = NULL;
+  Watch w = { 0, 0, FALSE };
+
+  g_signal_connect (f->remote, "changed", G_CALLBACK (changed_cb), &w);
+  watch_start (f, &w, 1, NULL);
+  first = g_strdup (agl_remote_get_subscription_id (f->remote));
+  g_assert_true (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (w.n_changed, ==, 0);
+
+  g_assert_cmpuint (ews_harness_expire_subscriptions (harness.server), >=, 1);
+  watch_start (f, &w, 1, NULL);
+  g_assert_true (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_no_error (error);
+  /* A new subscription, and one hint for what may have been missed. */
+  g_assert_nonnull (agl_remote_get_subscription_id (f->remote));
+  g_assert_cmpstr (agl_remote_get_subscription_id (f->remote), !=, first);
+  g_assert_cmpuint (w.n_changed, ==, 1);
+  streams = ews_requests (f, "GetStreamingEvents");
+  g_assert_cmpuint (streams->len, ==, 3);
+  g_clear_pointer (&streams, g_ptr_array_unref);
+  streams = ews_requests (f, "Subscribe");
+  g_assert_cmpuint (streams->len, ==, 2);
+  g_signal_handlers_disconnect_by_data (f->remote, &w);
+}
+
+/* Expired while the stream was open: the server ends it with
+ * ErrorSubscriptionNotFound, the backend subscribes anew and goes on
+ * watching in the same call. */
+static void
+test_watch_resubscribes_while_open (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autofree char *xml = single_item_xml ("Booked after renewal", 15, 9);
+  g_autofree char *first = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch w = { 0, 0, FALSE };
+
+  g_signal_connect (f->remote, "changed", G_CALLBACK (changed_cb), &w);
+  watch_start (f, &w, 3, NULL);
+  first = g_strdup (agl_remote_get_subscription_id (f->remote));
+
+  w.stream_opened = FALSE;
+  watch_served ("GetStreamingEvents", stream_opened_served, &w);
+  g_assert_cmpuint (ews_harness_expire_subscriptions (harness.server), >=, 1);
+  wait_until (&w.stream_opened);
+  g_assert_cmpstr (agl_remote_get_subscription_id (f->remote), !=, first);
+  g_assert_cmpuint (w.n_changed, ==, 1);
+
+  /* The new stream delivers. */
+  id = server_create (f, xml);
+  wait_changed (&w, 2);
+  g_assert_true (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (w.n_changed, ==, 2);
+  g_signal_handlers_disconnect_by_data (f->remote, &w);
+}
+
+static void
+test_watch_not_supported (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(AglRemoteSubscription) pull = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean watched;
+
+  ews_harness_set_streaming_enabled (harness.server, FALSE);
+  agl_remote_watch_async (f->remote, 1, NULL, done_cb, f);
+  watched = agl_remote_watch_finish (f->remote, wait_result (f), &error);
+  ews_harness_set_streaming_enabled (harness.server, TRUE);
+  g_assert_false (watched);
+  g_assert_error (error, AGL_REMOTE_ERROR, AGL_REMOTE_ERROR_NOT_SUPPORTED);
+  g_assert_null (agl_remote_get_subscription_id (f->remote));
+  g_clear_error (&error);
+
+  /* Pull subscriptions, the fallback, still work. */
+  ews_harness_set_streaming_enabled (harness.server, FALSE);
+  agl_remote_subscribe_async (f->remote, NULL, NULL, done_cb, f);
+  pull = agl_remote_subscribe_finish (f->remote, wait_result (f), &error);
+  ews_harness_set_streaming_enabled (harness.server, TRUE);
+  g_assert_no_error (error);
+  g_assert_nonnull (pull->id);
+}
+
+static void
+test_watch_cancel (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) streams = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch w = { 0, 0, FALSE };
+  gint64 cancelled_us;
+
+  /* Thirty EWS minutes: only the cancellation can end it in time. */
+  watch_start (f, &w, 30, cancellable);
+  cancelled_us = g_get_monotonic_time ();
+  g_cancellable_cancel (cancellable);
+  g_assert_false (agl_remote_watch_finish (f->remote, wait_result (f), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - cancelled_us, <, MINUTE_MS * 1000);
+  /* The server saw the connection go. */
+  streams = ews_requests (f, "GetStreamingEvents");
+  g_assert_cmpuint (streams->len, ==, 1);
+  wait_until (&((Request *) g_ptr_array_index (streams, 0))->finished);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1733,10 +2511,25 @@ main (int    argc,
   ADD ("create/local-identity", test_create_local_identity);
   ADD ("update/change-key-and-stale-conflict", test_update_change_key);
   ADD ("delete", test_delete);
+  ADD ("series/create-with-exception-and-exdate", test_series_create_exceptions);
+  ADD ("series/update-adds-exception-and-deleted-occurrence", test_series_update_exceptions);
+  ADD ("series/update-occurrence-only", test_series_update_unchanged_master);
+  ADD ("series/update-override-dropped", test_series_update_override_dropped);
+  ADD ("series/update-without-base", test_series_update_without_base);
+  ADD ("series/refused-before-sending", test_series_refused);
+  ADD ("series/create-europe-berlin-across-dst", test_series_create_berlin);
   ADD ("calendar-view", test_calendar_view);
   ADD ("oof/disabled-enabled-scheduled", test_oof_settings);
   ADD ("notifications/pull", test_pull_notifications);
   ADD ("notifications/streaming", test_streaming_notifications);
+  ADD ("find/local-identity", test_find_by_local_identity);
+  ADD ("sync/meeting-request-ignored", test_sync_meeting_request_ignored);
+  ADD ("sync/move-out-is-delete", test_sync_move_out_is_delete);
+  ADD ("watch/changed-and-timeout", test_watch_changed);
+  ADD ("watch/resubscribes-after-expiry", test_watch_resubscribes_after_expiry);
+  ADD ("watch/resubscribes-while-open", test_watch_resubscribes_while_open);
+  ADD ("watch/not-supported-without-streaming", test_watch_not_supported);
+  ADD ("watch/cancel", test_watch_cancel);
   ADD ("autodiscover/pox", test_autodiscover);
   ADD ("fault/http-500", test_fault_http_500);
   ADD ("fault/http-503", test_fault_http_503);
@@ -1753,6 +2546,8 @@ main (int    argc,
   ADD ("impersonation/denied-and-non-existent", test_impersonation_denied);
 
 #undef ADD
+
+  g_test_add_func ("/ews-client-server/series/instance-index", test_series_instance_index);
 
   status = g_test_run ();
 

@@ -248,6 +248,12 @@ build_find_item (const AglEwsRequestHeaders *h, GError **error)
 }
 
 static GBytes *
+build_find_by_local_identity (const AglEwsRequestHeaders *h, GError **error)
+{
+  return agl_ews_request_find_item_by_local_identity (h, "agl-7f3e2c1d@example.org", error);
+}
+
+static GBytes *
 build_get_user_oof_settings (const AglEwsRequestHeaders *h, GError **error)
 {
   return agl_ews_request_get_user_oof_settings (h, "alice@example.org", error);
@@ -304,6 +310,7 @@ static const struct {
   { "delete-item", build_delete_item },
   { "delete-item-affected-tasks", build_delete_item_tasks },
   { "find-item-calendar-view", build_find_item },
+  { "find-item-local-identity", build_find_by_local_identity },
   { "get-user-oof-settings", build_get_user_oof_settings },
   { "subscribe-streaming", build_subscribe_streaming },
   { "subscribe-pull", build_subscribe_pull },
@@ -401,6 +408,58 @@ test_request_get_item_extended_property (void)
   g_assert_cmpstr (name, ==, "AgendalineLocalId");
   g_assert_cmpstr (type, ==, "String");
   g_assert_cmpstr (index, ==, "3");
+}
+
+/* The restriction and the shape name the same property, the one create
+ * writes, and the value goes in an attribute escaped. */
+static void
+test_request_find_by_local_identity (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) request =
+    agl_ews_request_find_item_by_local_identity (NULL, "id\"<&>'", &error);
+  g_autoptr(xmlDoc) doc = parse_request (request);
+  xmlNode *find = body_element (doc);
+  xmlNode *props = agl_ews_xml_child_path (find, AGL_EWS_NS_MESSAGES, "ItemShape",
+                                           AGL_EWS_NS_TYPES, "AdditionalProperties", NULL);
+  xmlNode *equal = agl_ews_xml_child_path (find, AGL_EWS_NS_MESSAGES, "Restriction",
+                                           AGL_EWS_NS_TYPES, "IsEqualTo", NULL);
+  xmlNode *constant = agl_ews_xml_child_path (equal, AGL_EWS_NS_TYPES, "FieldURIOrConstant",
+                                              AGL_EWS_NS_TYPES, "Constant", NULL);
+  xmlNode *folder = agl_ews_xml_child_path (find, AGL_EWS_NS_MESSAGES, "ParentFolderIds",
+                                            AGL_EWS_NS_TYPES, "DistinguishedFolderId", NULL);
+  xmlNode *uris[2];
+  g_autofree char *traversal = agl_ews_xml_attr (find, "Traversal");
+  g_autofree char *base = agl_ews_xml_child_text (agl_ews_xml_first_child (find, AGL_EWS_NS_MESSAGES,
+                                                                           "ItemShape"),
+                                                  AGL_EWS_NS_TYPES, "BaseShape");
+  g_autofree char *value = agl_ews_xml_attr (constant, "Value");
+  g_autofree char *folder_id = agl_ews_xml_attr (folder, "Id");
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (traversal, ==, "Shallow");
+  g_assert_cmpstr (base, ==, "IdOnly");
+  g_assert_null (agl_ews_xml_first_child (find, AGL_EWS_NS_MESSAGES, "CalendarView"));
+  g_assert_cmpstr (folder_id, ==, "calendar");
+  g_assert_cmpstr (value, ==, "id\"<&>'");
+  uris[0] = agl_ews_xml_first_child (props, AGL_EWS_NS_TYPES, "ExtendedFieldURI");
+  uris[1] = agl_ews_xml_first_child (equal, AGL_EWS_NS_TYPES, "ExtendedFieldURI");
+  for (guint i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      g_autofree char *set = agl_ews_xml_attr (uris[i], "PropertySetId");
+      g_autofree char *name = agl_ews_xml_attr (uris[i], "PropertyName");
+      g_autofree char *type = agl_ews_xml_attr (uris[i], "PropertyType");
+
+      g_assert_cmpstr (set, ==, AGL_EWS_PROPERTY_SET_ID);
+      g_assert_cmpstr (name, ==, AGL_EWS_PROPERTY_LOCAL_ID);
+      g_assert_cmpstr (type, ==, "String");
+    }
+
+  /* No identity, nothing to look for. */
+  g_clear_pointer (&request, g_bytes_unref);
+  request = agl_ews_request_find_item_by_local_identity (NULL, "", &error);
+  g_assert_null (request);
+  g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
 }
 
 static void
@@ -677,6 +736,7 @@ main (int    argc,
   g_test_add_func ("/ews/request/meeting-flags-explicit", test_request_meeting_flags_explicit);
   g_test_add_func ("/ews/request/get-item/extended-property",
                    test_request_get_item_extended_property);
+  g_test_add_func ("/ews/request/find-item/local-identity", test_request_find_by_local_identity);
   g_test_add_func ("/ews/request/escapes-text", test_request_escapes_text);
   g_test_add_func ("/ews/request/find-item/dates-in-utc", test_request_find_item_dates_utc);
   g_test_add_func ("/ews/request/autodiscover", test_request_autodiscover);

@@ -721,6 +721,49 @@ test_handmade_getitem_per_item_error (void)
   g_assert_true (g_str_has_prefix (item_at (results, 2)->error->message, "ErrorFromTheFuture"));
 }
 
+/* An indexed FindItem of the calendar, IdOnly + Agendaline's property:
+ * every item element is read, whatever its kind, with a copy of it. */
+static void
+test_handmade_find_item_items (void)
+{
+  g_autoptr(xmlDoc) doc = parse_string (
+    ENVELOPE_START "<m:FindItemResponse" MT_NS "><m:ResponseMessages>"
+    "<m:FindItemResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError</m:ResponseCode>"
+    "<m:RootFolder IndexedPagingOffset=\"2\" TotalItemsInView=\"2\" IncludesLastItemInRange=\"true\">"
+    "<t:Items><t:CalendarItem><t:ItemId Id=\"A1\" ChangeKey=\"K1\"/><t:ExtendedProperty>"
+    "<t:ExtendedFieldURI PropertySetId=\"86dc477f-65a3-4bc8-99a6-47a3f13320bd\" "
+    "PropertyName=\"AgendalineLocalId\" PropertyType=\"String\"/><t:Value>local-1</t:Value>"
+    "</t:ExtendedProperty></t:CalendarItem>"
+    "<t:MeetingRequest><t:ItemId Id=\"M1\" ChangeKey=\"K2\"/></t:MeetingRequest>"
+    "</t:Items></m:RootFolder></m:FindItemResponseMessage></m:ResponseMessages>"
+    "</m:FindItemResponse>" ENVELOPE_END);
+  g_autoptr(xmlDoc) no_id = parse_string (
+    ENVELOPE_START "<m:FindItemResponse" MT_NS "><m:ResponseMessages>"
+    "<m:FindItemResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError</m:ResponseCode>"
+    "<m:RootFolder TotalItemsInView=\"1\" IncludesLastItemInRange=\"true\">"
+    "<t:Items><t:CalendarItem><t:Subject>?</t:Subject></t:CalendarItem></t:Items>"
+    "</m:RootFolder></m:FindItemResponseMessage></m:ResponseMessages>"
+    "</m:FindItemResponse>" ENVELOPE_END);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = agl_ews_response_read_find_item (doc, &error);
+  g_autoptr(GPtrArray) refused = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 2);
+  g_assert_cmpstr (item_at (results, 0)->item_id, ==, "A1");
+  g_assert_cmpstr (item_at (results, 0)->change_key, ==, "K1");
+  g_assert_cmpstr (item_at (results, 0)->element_name, ==, "CalendarItem");
+  g_assert_nonnull (item_at (results, 0)->item);
+  g_assert_cmpstr ((const char *) xmlDocGetRootElement (item_at (results, 0)->item)->children->next->name,
+                   ==, "ExtendedProperty");
+  g_assert_cmpstr (item_at (results, 1)->item_id, ==, "M1");
+  g_assert_cmpstr (item_at (results, 1)->element_name, ==, "MeetingRequest");
+
+  refused = agl_ews_response_read_find_item (no_id, &error);
+  g_assert_null (refused);
+  g_assert_error (error, AGL_EWS_ERROR, AGL_EWS_ERROR_INVALID_RESPONSE);
+}
+
 static void
 test_handmade_update_conflict (void)
 {
@@ -927,6 +970,7 @@ main (int    argc,
     }
   g_test_add_func ("/ews/response/samples/all-covered", test_samples_all_covered);
   g_test_add_func ("/ews/response/get-item/per-item-error", test_handmade_getitem_per_item_error);
+  g_test_add_func ("/ews/response/find-item/items-of-any-kind", test_handmade_find_item_items);
   g_test_add_func ("/ews/response/update-item/irresolvable-conflict",
                    test_handmade_update_conflict);
   g_test_add_func ("/ews/response/warning-is-success", test_handmade_warning_is_success);
