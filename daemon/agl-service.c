@@ -14,8 +14,14 @@
 #include "agl-ews-backend.h"
 #include "agl-ews-error.h"
 #include "agl-occurrences.h"
+#include "agl-log.h"
 #include "agl-service.h"
+#include "agl-sync-manager.h"
+#include "agl-sync-verify.h"
 #include "agl-time.h"
+
+/* How long VerifyAccount waits for the whole round trip. */
+#define VERIFY_TIMEOUT_SECONDS (5 * 60)
 
 /*
  * The daemon's D-Bus face (data/io.github.agendaline.Daemon.xml).  Every
@@ -31,6 +37,8 @@ struct _AglService
   AglSecrets   *secrets;
   AglDaemon    *skeleton;
   GDateTime    *started;
+  AglSyncManager *sync;
+  AglLog       *log;
 
   /* Account names with a password operation in flight, so that two calls
    * for one name cannot interleave. */
@@ -127,6 +135,9 @@ account_to_variant (const AglAccount *account,
                          g_variant_new_string (account->detected_server_version ? account->detected_server_version : ""));
   g_variant_builder_add (&builder, "{sv}", "server-build",
                          g_variant_new_string (account->server_build ? account->server_build : ""));
+  g_variant_builder_add (&builder, "{sv}", "conflict-policy",
+                         g_variant_new_string (agl_conflict_policy_to_string (account->conflict_policy)));
+  g_variant_builder_add (&builder, "{sv}", "poll-interval", g_variant_new_uint32 (account->poll_interval));
   g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (account->enabled));
   g_variant_builder_add (&builder, "{sv}", "has-password", g_variant_new_boolean (has_password));
   g_variant_builder_add (&builder, "{sv}", "created", g_variant_new_string (created_text ? created_text : ""));
@@ -205,11 +216,16 @@ apply_settings (AglAccount *account,
                 GError    **error)
 {
   static const char * const string_keys[] = {
-    "email", "url", "auth", "user", "domain", "server-version", "ca-file", "password", NULL
+    "email", "url", "auth", "user", "domain", "server-version", "ca-file", "password",
+    "conflict-policy", NULL
+  };
+  static const char * const other_keys[] = {
+    "autodiscover", "impersonate", "poll-interval", "confirm", NULL
   };
   g_autoptr(GVariant) url = NULL;
   g_autoptr(GVariant) autodiscover = NULL;
   g_autoptr(GVariant) impersonate = NULL;
+  g_autoptr(GVariant) poll_interval = NULL;
   g_autoptr(GVariant) value = NULL;
   GVariantIter iter;
   const char *key;
@@ -219,8 +235,7 @@ apply_settings (AglAccount *account,
   g_variant_iter_init (&iter, settings);
   while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
     {
-      if (!g_strv_contains (string_keys, key) && g_strcmp0 (key, "autodiscover") != 0 &&
-          g_strcmp0 (key, "impersonate") != 0)
+      if (!g_strv_contains (string_keys, key) && !g_strv_contains (other_keys, key))
         {
           g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
                        _("“%s” is not an account setting."), key);
@@ -235,8 +250,17 @@ apply_settings (AglAccount *account,
       g_clear_pointer (&value, g_variant_unref);
   if (!lookup_setting (settings, "autodiscover", G_VARIANT_TYPE_BOOLEAN, &autodiscover, error) ||
       !lookup_setting (settings, "url", G_VARIANT_TYPE_STRING, &url, error) ||
-      !lookup_setting (settings, "impersonate", G_VARIANT_TYPE_BOOLEAN, &impersonate, error))
+      !lookup_setting (settings, "impersonate", G_VARIANT_TYPE_BOOLEAN, &impersonate, error) ||
+      !lookup_setting (settings, "poll-interval", G_VARIANT_TYPE_UINT32, &poll_interval, error) ||
+      !lookup_setting (settings, "confirm", G_VARIANT_TYPE_BOOLEAN, &value, error))
     return FALSE;
+  g_clear_pointer (&value, g_variant_unref);
+
+  if (g_variant_lookup (settings, "conflict-policy", "&s", &key) &&
+      !agl_conflict_policy_from_string (key, &account->conflict_policy, error))
+    return FALSE;
+  if (poll_interval != NULL)
+    account->poll_interval = g_variant_get_uint32 (poll_interval);
 
 #define TAKE_STRING(name, field)                                              \
   G_STMT_START {                                                              \
@@ -493,6 +517,81 @@ handle_add_account_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* A change of mailbox on an account that has synced waits for the user's
+ * confirmation: first the new mailbox is counted, and the refusal says
+ * what the change would do. */
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  AglAccount            *old;
+  AglAccount            *account;
+  AglSyncInfo            info;
+} PreviewOp;
+
+static void
+preview_op_free (PreviewOp *op)
+{
+  g_object_unref (op->self);
+  g_object_unref (op->invocation);
+  agl_account_free (op->old);
+  agl_account_free (op->account);
+  agl_sync_info_clear (&op->info);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PreviewOp, preview_op_free)
+
+static void
+preview_counted_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PreviewOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) message = g_string_new (NULL);
+  guint n_remote = 0;
+
+  g_string_append_printf (message, _("The account “%s” would follow the mailbox %s instead of %s. "),
+                          op->account->name, op->account->email, op->old->email);
+  g_string_append_printf (message,
+                          g_dngettext (GETTEXT_PACKAGE,
+                                       "Its agenda holds %u appointment from %s: ",
+                                       "Its agenda holds %u appointments from %s: ",
+                                       op->info.n_linked),
+                          op->info.n_linked, op->old->email);
+  g_string_append_printf (message, _("those that %s does not have too leave the agenda and are "
+                                     "kept as conflict records (they stay in %s). "),
+                          op->account->email, op->old->email);
+  if (agl_sync_manager_count_remote_finish (AGL_SYNC_MANAGER (source), result, &n_remote, &error))
+    g_string_append_printf (message,
+                            g_dngettext (GETTEXT_PACKAGE,
+                                         "%s has %u appointment, which comes into the agenda. ",
+                                         "%s has %u appointments, which come into the agenda. ",
+                                         n_remote),
+                            op->account->email, n_remote);
+  else
+    g_string_append_printf (message, _("%s could not be looked at (%s). "),
+                            op->account->email, error->message);
+  if (op->info.n_pending > 0)
+    g_string_append_printf (message,
+                            g_dngettext (GETTEXT_PACKAGE,
+                                         "%u local change not yet on Exchange goes to %s. ",
+                                         "%u local changes not yet on Exchange go to %s. ",
+                                         op->info.n_pending),
+                            op->info.n_pending, op->account->email);
+  g_string_append (message, _("Nothing else is created in or deleted from either mailbox. "
+                              "Confirm the change to go ahead."));
+  g_dbus_method_invocation_return_error_literal (op->invocation, AGL_ERROR,
+                                                 AGL_ERROR_CONFIRMATION_NEEDED, message->str);
+}
+
+static gboolean
+mailbox_changes (const AglAccount *old,
+                 const AglAccount *account)
+{
+  return g_ascii_strcasecmp (old->email, account->email) != 0;
+}
+
 static gboolean
 handle_update_account_cb (AglDaemon             *skeleton,
                           GDBusMethodInvocation *invocation,
@@ -501,17 +600,43 @@ handle_update_account_cb (AglDaemon             *skeleton,
                           AglService            *self)
 {
   g_autoptr(AglAccount) account = NULL;
+  g_autoptr(AglAccount) old = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *password = NULL;
+  gboolean confirm = FALSE;
 
   account = agl_store_get_account (self->store, name, &error);
   if (account == NULL)
     return return_error (invocation, error);
+  old = agl_account_copy (account);
   if (!apply_settings (account, settings, &password, &error) ||
       !agl_account_validate (account, &error))
     return return_error (invocation, error);
   if (refuse_busy_account (self, invocation, name))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
+
+  g_variant_lookup (settings, "confirm", "b", &confirm);
+  if (!confirm && mailbox_changes (old, account))
+    {
+      g_auto(AglSyncInfo) info = { 0 };
+
+      if (!agl_store_get_sync_info (self->store, name, "", &info, &error))
+        return return_error (invocation, error);
+      if (info.n_linked > 0)
+        {
+          PreviewOp *op = g_new0 (PreviewOp, 1);
+
+          op->self = g_object_ref (self);
+          op->invocation = g_object_ref (invocation);
+          op->old = g_steal_pointer (&old);
+          op->account = g_steal_pointer (&account);
+          op->info = info;
+          memset (&info, 0, sizeof info);
+          agl_sync_manager_count_remote_async (self->sync, op->account, NULL, preview_counted_cb,
+                                               op);
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
 
   if (password == NULL)
     {
@@ -1086,6 +1211,7 @@ handle_create_item_cb (AglDaemon             *skeleton,
   item = agl_event_to_item (event, account_name);
   if (!agl_store_add_item (self->store, item, &error))
     return return_error (invocation, error);
+  agl_sync_manager_wake (self->sync, account_name);
   agl_daemon_complete_create_item (skeleton, invocation, item->id);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1124,6 +1250,7 @@ handle_update_item_cb (AglDaemon             *skeleton,
   item->id = id;
   if (!agl_store_update_item (self->store, item, &error))
     return return_error (invocation, error);
+  agl_sync_manager_wake (self->sync, item->account);
   agl_daemon_complete_update_item (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1135,10 +1262,13 @@ handle_delete_item_cb (AglDaemon             *skeleton,
                        AglService            *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(AglItem) item = NULL;
 
   if (!check_item_id (id, &error) ||
+      (item = agl_store_get_item (self->store, id, &error)) == NULL ||
       !agl_store_delete_item (self->store, id, &error))
     return return_error (invocation, error);
+  agl_sync_manager_wake (self->sync, item->account);
   agl_daemon_complete_delete_item (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1171,6 +1301,7 @@ handle_import_calendar_cb (AglDaemon             *skeleton,
     return return_error (invocation, error);
 
   g_info ("Imported %u appointments into %s", items->len, account_name ? account_name : "(local)");
+  agl_sync_manager_wake (self->sync, account_name);
   agl_daemon_complete_import_calendar (skeleton, invocation,
                                        ids_to_variant (created), ids_to_variant (updated));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1203,6 +1334,388 @@ handle_export_calendar_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Sync */
+
+static AglSyncEngine *
+lookup_engine (AglService  *self,
+               const char  *name,
+               GError     **error)
+{
+  g_autoptr(AglAccount) account = agl_store_get_account (self->store, name, error);
+  AglSyncEngine *engine;
+
+  if (account == NULL)
+    return NULL;
+  engine = agl_sync_manager_get_engine (self->sync, name);
+  if (engine == NULL)
+    g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                 account->enabled ? _("The account “%s” is not syncing yet; try again in a moment.")
+                                  : _("The account “%s” is disabled; enable it to sync."),
+                 name);
+  return engine;
+}
+
+/* A failure of the server crosses the bus as Remote, with its message. */
+static GError *
+remote_error (GError *error)
+{
+  GError *remote;
+
+  if (error->domain == AGL_ERROR)
+    return error;
+  remote = g_error_new_literal (AGL_ERROR, AGL_ERROR_REMOTE, error->message);
+  g_error_free (error);
+  return remote;
+}
+
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  char                  *name;
+} SyncOp;
+
+static void
+sync_op_free (SyncOp *op)
+{
+  g_object_unref (op->self);
+  g_object_unref (op->invocation);
+  g_free (op->name);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncOp, sync_op_free)
+
+static SyncOp *
+sync_op_new (AglService            *self,
+             GDBusMethodInvocation *invocation,
+             const char            *name)
+{
+  SyncOp *op = g_new0 (SyncOp, 1);
+
+  op->self = g_object_ref (self);
+  op->invocation = g_object_ref (invocation);
+  op->name = g_strdup (name);
+  return op;
+}
+
+static guint
+count_items (AglService *self,
+             const char *name)
+{
+  g_auto(AglSyncInfo) info = { 0 };
+
+  if (!agl_store_get_sync_info (self->store, name, "", &info, NULL))
+    return 0;
+  return info.n_items;
+}
+
+static void
+synced_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(SyncOp) op = user_data;
+  GError *error = NULL;
+  AglSyncReport report;
+  GVariantBuilder builder;
+
+  if (!agl_sync_engine_sync_finish (AGL_SYNC_ENGINE (source), result, &report, &error))
+    {
+      g_dbus_method_invocation_take_error (g_steal_pointer (&op->invocation), remote_error (error));
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "received", g_variant_new_uint32 (report.received));
+  g_variant_builder_add (&builder, "{sv}", "sent", g_variant_new_uint32 (report.sent));
+  g_variant_builder_add (&builder, "{sv}", "conflicts", g_variant_new_uint32 (report.conflicts));
+  g_variant_builder_add (&builder, "{sv}", "items",
+                         g_variant_new_uint32 (count_items (op->self, op->name)));
+  g_variant_builder_add (&builder, "{sv}", "seconds", g_variant_new_double (report.seconds));
+  agl_daemon_complete_sync_account (op->self->skeleton, op->invocation,
+                                    g_variant_builder_end (&builder));
+}
+
+static gboolean
+handle_sync_account_cb (AglDaemon             *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        gboolean               wait,
+                        AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  AglSyncEngine *engine = lookup_engine (self, name, &error);
+
+  if (engine == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  if (!wait)
+    {
+      agl_sync_engine_wake (engine);
+      agl_daemon_complete_sync_account (skeleton, invocation,
+                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  agl_sync_engine_sync_async (engine, NULL, synced_cb, sync_op_new (self, invocation, name));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static const char *
+status_name (AglSyncStatus status)
+{
+  static const char * const names[] = { "connecting", "syncing", "online", "offline" };
+
+  return names[status];
+}
+
+static const char *
+notify_name (AglSyncNotify notify)
+{
+  static const char * const names[] = { "", "streaming", "pull", "polling" };
+
+  return names[notify];
+}
+
+static GVariant *
+connection_to_variant (AglService       *self,
+                       const AglAccount *account)
+{
+  AglSyncEngine *engine = agl_sync_manager_get_engine (self->sync, account->name);
+  g_auto(AglSyncConnection) connection = { 0 };
+  g_auto(AglSyncInfo) info = { 0 };
+  g_autofree char *last_sync = NULL;
+  const char *identity = engine != NULL ? agl_sync_engine_get_identity (engine) : NULL;
+  GVariantBuilder builder;
+
+  if (engine != NULL)
+    agl_sync_engine_get_connection (engine, &connection);
+  if (!agl_store_get_sync_info (self->store, account->name, identity != NULL ? identity : "",
+                                &info, NULL))
+    memset (&info, 0, sizeof info);
+  if (connection.last_sync > 0)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (connection.last_sync);
+
+      last_sync = g_date_time_format_iso8601 (when);
+    }
+
+#define S(text) g_variant_new_string ((text) != NULL ? (text) : "")
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "name", S (account->name));
+  g_variant_builder_add (&builder, "{sv}", "enabled", g_variant_new_boolean (account->enabled));
+  g_variant_builder_add (&builder, "{sv}", "status",
+                         S (engine == NULL ? "disabled" : status_name (connection.status)));
+  g_variant_builder_add (&builder, "{sv}", "notifications",
+                         S (engine == NULL ? "" : notify_name (connection.notify)));
+  g_variant_builder_add (&builder, "{sv}", "subscription-id", S (connection.subscription_id));
+  g_variant_builder_add (&builder, "{sv}", "watermark", S (connection.watermark));
+  g_variant_builder_add (&builder, "{sv}", "last-sync", S (last_sync));
+  g_variant_builder_add (&builder, "{sv}", "sync-state-age",
+                         g_variant_new_int64 (info.state != NULL
+                                              ? MAX (0, g_get_real_time () / G_USEC_PER_SEC
+                                                        - info.state_modified)
+                                              : -1));
+  g_variant_builder_add (&builder, "{sv}", "items", g_variant_new_uint32 (info.n_items));
+  g_variant_builder_add (&builder, "{sv}", "pending", g_variant_new_uint32 (info.n_pending));
+  g_variant_builder_add (&builder, "{sv}", "conflicts", g_variant_new_uint32 (info.n_conflicts));
+  g_variant_builder_add (&builder, "{sv}", "last-error", S (connection.last_error));
+  g_variant_builder_add (&builder, "{sv}", "server-version",
+                         S (connection.server_version != NULL ? connection.server_version
+                                                              : account->server_build));
+#undef S
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+handle_list_connections_cb (AglDaemon             *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            AglService            *self)
+{
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+
+  accounts = agl_store_list_accounts (self->store, &error);
+  if (accounts == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < accounts->len; i++)
+    g_variant_builder_add_value (&builder,
+                                 connection_to_variant (self, g_ptr_array_index (accounts, i)));
+  agl_daemon_complete_list_connections (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+connection_changed_cb (AglSyncManager *sync,
+                       const char     *name,
+                       AglService     *self)
+{
+  agl_daemon_emit_connection_changed (self->skeleton, name);
+}
+
+static GVariant *
+conflict_to_variant (const AglConflict *conflict)
+{
+  g_autoptr(AglEvent) event = agl_event_new_from_string (conflict->ical, NULL);
+  g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc (conflict->created);
+  g_autofree char *created_text = g_date_time_format_iso8601 (created);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_int64 (conflict->id));
+  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (conflict->account));
+  g_variant_builder_add (&builder, "{sv}", "uid", g_variant_new_string (conflict->item_uid));
+  g_variant_builder_add (&builder, "{sv}", "summary",
+                         g_variant_new_string (event != NULL ? agl_event_get_summary (event) : ""));
+  g_variant_builder_add (&builder, "{sv}", "reason", g_variant_new_string (conflict->reason));
+  g_variant_builder_add (&builder, "{sv}", "created",
+                         g_variant_new_string (created_text != NULL ? created_text : ""));
+  g_variant_builder_add (&builder, "{sv}", "ical", g_variant_new_string (conflict->ical));
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+handle_list_conflicts_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *account,
+                          AglService            *self)
+{
+  g_autoptr(GPtrArray) conflicts = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+
+  if (*account != '\0' && !check_account_exists (self, account, &error))
+    return return_error (invocation, g_steal_pointer (&error));
+  conflicts = agl_store_list_conflicts (self->store, *account != '\0' ? account : NULL, &error);
+  if (conflicts == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  /* Newest first. */
+  for (guint i = conflicts->len; i > 0; i--)
+    g_variant_builder_add_value (&builder, conflict_to_variant (g_ptr_array_index (conflicts, i - 1)));
+  agl_daemon_complete_list_conflicts (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_restore_conflict_cb (AglDaemon             *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            gint64                 id,
+                            AglService            *self)
+{
+  g_autoptr(GPtrArray) conflicts = NULL;
+  g_autoptr(AglEvent) event = NULL;
+  g_autoptr(AglItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  const AglConflict *conflict = NULL;
+
+  conflicts = agl_store_list_conflicts (self->store, NULL, &error);
+  if (conflicts == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  for (guint i = 0; i < conflicts->len && conflict == NULL; i++)
+    if (((AglConflict *) g_ptr_array_index (conflicts, i))->id == id)
+      conflict = g_ptr_array_index (conflicts, i);
+  if (conflict == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                                             _("There is no conflict record %lld. It may have "
+                                               "been restored already; list the conflicts "
+                                               "again."), (long long) id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  event = agl_event_new_from_string (conflict->ical, &error);
+  if (event == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  item = agl_event_to_item (event, conflict->account);
+  if (!agl_store_restore_conflict (self->store, id, &item, &error))
+    return return_error (invocation, g_steal_pointer (&error));
+  agl_sync_manager_wake (self->sync, item->account);
+  agl_daemon_complete_restore_conflict (skeleton, invocation, item->id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_log_cb (AglDaemon             *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   guint                  max,
+                   AglService            *self)
+{
+  g_autoptr(GPtrArray) lines = NULL;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  if (self->log != NULL)
+    {
+      lines = agl_log_get_lines (self->log, max);
+      for (guint i = 0; i < lines->len; i++)
+        g_variant_builder_add_value (&builder,
+                                     agl_log_line_to_variant (g_ptr_array_index (lines, i)));
+    }
+  agl_daemon_complete_get_log (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+log_line_cb (AglLog           *log,
+             const AglLogLine *line,
+             AglService       *self)
+{
+  agl_daemon_emit_log_line (self->skeleton, agl_log_line_to_variant (line));
+}
+
+static void
+verify_progress_cb (AglSyncVerifyLeg leg,
+                    double           seconds,
+                    gpointer         user_data)
+{
+  SyncOp *op = user_data;
+
+  agl_daemon_emit_verify_progress (op->self->skeleton, op->name, agl_sync_verify_leg_name (leg),
+                                   seconds);
+}
+
+static void
+verified_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SyncOp) op = user_data;
+  g_autoptr(AglSyncVerifyResult) verified = NULL;
+  GError *error = NULL;
+  GVariantBuilder builder;
+
+  verified = agl_sync_verify_finish (result, &error);
+  if (verified == NULL)
+    {
+      g_dbus_method_invocation_take_error (g_steal_pointer (&op->invocation), remote_error (error));
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "uid", g_variant_new_string (verified->uid));
+  for (guint leg = 0; leg < AGL_SYNC_VERIFY_N_LEGS; leg++)
+    g_variant_builder_add (&builder, "{sv}", agl_sync_verify_leg_name (leg),
+                           g_variant_new_double (verified->seconds[leg]));
+  agl_daemon_complete_verify_account (op->self->skeleton, op->invocation,
+                                      g_variant_builder_end (&builder));
+}
+
+static gboolean
+handle_verify_account_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  AglSyncEngine *engine = lookup_engine (self, name, &error);
+  SyncOp *op;
+
+  if (engine == NULL)
+    return return_error (invocation, g_steal_pointer (&error));
+  op = sync_op_new (self, invocation, name);
+  agl_sync_verify_async (self->store, engine, VERIFY_TIMEOUT_SECONDS, verify_progress_cb, op,
+                         NULL, verified_cb, op);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 agl_service_dispose (GObject *object)
 {
@@ -1215,6 +1728,15 @@ agl_service_dispose (GObject *object)
       agl_service_unexport (self);
       g_signal_handlers_disconnect_by_data (self->skeleton, self);
     }
+  if (self->sync != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->sync, self);
+      agl_sync_manager_stop (self->sync);
+    }
+  if (self->log != NULL)
+    g_signal_handlers_disconnect_by_data (self->log, self);
+  g_clear_object (&self->sync);
+  g_clear_object (&self->log);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->store);
   g_clear_object (&self->secrets);
@@ -1267,6 +1789,12 @@ agl_service_init (AglService *self)
   CONNECT ("handle-delete-item", handle_delete_item_cb);
   CONNECT ("handle-import-calendar", handle_import_calendar_cb);
   CONNECT ("handle-export-calendar", handle_export_calendar_cb);
+  CONNECT ("handle-sync-account", handle_sync_account_cb);
+  CONNECT ("handle-list-connections", handle_list_connections_cb);
+  CONNECT ("handle-list-conflicts", handle_list_conflicts_cb);
+  CONNECT ("handle-restore-conflict", handle_restore_conflict_cb);
+  CONNECT ("handle-get-log", handle_get_log_cb);
+  CONNECT ("handle-verify-account", handle_verify_account_cb);
 #undef CONNECT
 }
 
@@ -1285,6 +1813,8 @@ agl_service_new (AglStore   *store,
 
   self->store = g_object_ref (store);
   self->secrets = g_object_ref (secrets);
+  self->sync = agl_sync_manager_new (store, secrets);
+  g_signal_connect (self->sync, "connection-changed", G_CALLBACK (connection_changed_cb), self);
   g_signal_connect (store, "agenda-changed", G_CALLBACK (store_agenda_changed_cb), self);
   g_signal_connect (store, "account-changed", G_CALLBACK (store_account_changed_cb), self);
   return self;
@@ -1321,4 +1851,38 @@ agl_service_unexport (AglService *self)
 
   if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+}
+
+/**
+ * agl_service_set_log:
+ * @self: a service
+ * @log: the daemon's log
+ *
+ * Serves @log as GetLog and LogLine.
+ */
+void
+agl_service_set_log (AglService *self,
+                     AglLog     *log)
+{
+  g_return_if_fail (AGL_IS_SERVICE (self));
+
+  if (self->log != NULL)
+    g_signal_handlers_disconnect_by_data (self->log, self);
+  g_set_object (&self->log, log);
+  if (log != NULL)
+    g_signal_connect (log, "line", G_CALLBACK (log_line_cb), self);
+}
+
+/**
+ * agl_service_start_sync:
+ * @self: a service
+ *
+ * Starts syncing the enabled accounts; called once the daemon owns its
+ * bus name, so that a second instance never syncs the same store.
+ */
+void
+agl_service_start_sync (AglService *self)
+{
+  g_return_if_fail (AGL_IS_SERVICE (self));
+  agl_sync_manager_start (self->sync);
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "agl-secrets.h"
+#include "agl-log.h"
 #include "agl-store.h"
 
 G_BEGIN_DECLS
@@ -18,5 +19,8 @@ gboolean    agl_service_export   (AglService       *self,
                                   const char       *object_path,
                                   GError          **error);
 void        agl_service_unexport (AglService       *self);
+void        agl_service_set_log  (AglService       *self,
+                                  AglLog           *log);
+void        agl_service_start_sync (AglService     *self);
 
 G_END_DECLS

@@ -21,9 +21,13 @@
  * service, then owns the bus name.
  */
 
+/* Lines of the log kept for GetLog. */
+#define LOG_CAPACITY 2000
+
 typedef struct {
-  GMainLoop *loop;
-  gboolean   name_acquired;
+  GMainLoop  *loop;
+  AglService *service;
+  gboolean    name_acquired;
   int        exit_status;
 } Daemon;
 
@@ -36,6 +40,7 @@ name_acquired_cb (GDBusConnection *connection,
 
   daemon->name_acquired = TRUE;
   g_message ("Serving %s", name);
+  agl_service_start_sync (daemon->service);
 }
 
 static void
@@ -86,6 +91,7 @@ main (int   argc,
   g_autoptr(AglStore) store = NULL;
   g_autoptr(AglSecrets) secrets = NULL;
   g_autoptr(AglService) service = NULL;
+  g_autoptr(AglLog) log = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *db_path = NULL;
   g_autofree char *db_dir = NULL;
@@ -136,6 +142,8 @@ main (int   argc,
     }
   if (verbose)
     g_log_set_debug_enabled (TRUE);
+  log = agl_log_new (LOG_CAPACITY);
+  agl_log_install (log);
 
   if (db_path == NULL)
     db_path = agl_store_default_path ();
@@ -161,6 +169,7 @@ main (int   argc,
   secrets = agl_secrets_new (bus, secrets_path);
 
   service = agl_service_new (store, secrets);
+  agl_service_set_log (service, log);
   if (!agl_service_export (service, bus, AGL_OBJECT_PATH, &error))
     {
       g_printerr (_("agendalined: cannot export the service: %s\n"), error->message);
@@ -169,6 +178,7 @@ main (int   argc,
 
   loop = g_main_loop_new (NULL, FALSE);
   daemon.loop = loop;
+  daemon.service = service;
   daemon.exit_status = EXIT_SUCCESS;
 
   owner_id = g_bus_own_name_on_connection (bus, AGL_BUS_NAME,

@@ -1471,7 +1471,7 @@ test_account_add_list (Fixture       *f,
   static const char * const members[] = {
     "name", "email", "url", "autodiscover", "auth", "user", "domain", "server_version",
     "ca_file", "impersonate", "detected_server_version", "server_build", "enabled",
-    "has_password", "created", NULL
+    "has_password", "created", "conflict_policy", "poll_interval", NULL
   };
 
   work = run_ctl (f, password_line, "account", "add", "work",

@@ -27,7 +27,22 @@ typedef struct {
   char     *ca_file;
   gboolean  impersonate;
   gboolean  no_impersonate;
+  char     *conflict_policy;
+  char     *poll_interval;
+  gboolean  confirm;
 } AccountOptions;
+
+static const char * const conflict_policies[] = {
+  "exchange-wins", "local-wins", "newer-wins", NULL
+};
+
+/* The daemon's bounds of "poll-interval", in seconds. */
+#define POLL_INTERVAL_MIN 10
+#define POLL_INTERVAL_MAX 86400
+
+/* The D-Bus name of AGL_ERROR_CONFIRMATION_NEEDED (daemon/agl-error.c);
+ * agendalinectl does not link the daemon's error domain. */
+#define CONFIRMATION_NEEDED_ERROR "io.github.agendaline.Error.ConfirmationNeeded"
 
 static void
 account_options_clear (AccountOptions *options)
@@ -39,13 +54,16 @@ account_options_clear (AccountOptions *options)
   g_clear_pointer (&options->domain, g_free);
   g_clear_pointer (&options->server_version, g_free);
   g_clear_pointer (&options->ca_file, g_free);
+  g_clear_pointer (&options->conflict_policy, g_free);
+  g_clear_pointer (&options->poll_interval, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AccountOptions, account_options_clear)
 
 static void
 add_account_entries (GOptionContext *context,
-                     AccountOptions *options)
+                     AccountOptions *options,
+                     gboolean        update)
 {
   const GOptionEntry entries[] = {
     { "email", 0, 0, G_OPTION_ARG_STRING, &options->email,
@@ -71,10 +89,23 @@ add_account_entries (GOptionContext *context,
       N_("Sign in as --user, a service account, and act on the mailbox of --email through Exchange impersonation"), NULL },
     { "no-impersonate", 0, 0, G_OPTION_ARG_NONE, &options->no_impersonate,
       N_("Sign in as the mailbox’s own user (the default)"), NULL },
+    { "conflict-policy", 0, 0, G_OPTION_ARG_STRING, &options->conflict_policy,
+      N_("Who wins when an appointment changed on both sides: exchange-wins (the default), "
+         "local-wins or newer-wins; the loser is kept as a conflict"), N_("POLICY") },
+    { "poll-interval", 0, 0, G_OPTION_ARG_STRING, &options->poll_interval,
+      N_("Seconds between syncs when the server sends no notifications (10 to 86400, default 60)"),
+      N_("SECONDS") },
+    G_OPTION_ENTRY_NULL
+  };
+  const GOptionEntry update_entries[] = {
+    { "confirm", 0, 0, G_OPTION_ARG_NONE, &options->confirm,
+      N_("Go ahead with a change of mailbox that the daemon asked to confirm"), NULL },
     G_OPTION_ENTRY_NULL
   };
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (update)
+    g_option_context_add_main_entries (context, update_entries, GETTEXT_PACKAGE);
 }
 
 /* Reads the password as "echo secret | agendalinectl … --password-stdin"
@@ -183,6 +214,7 @@ build_settings (AglCtl          *ctl,
 {
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(GError) error = NULL;
+  guint64 poll_interval = 0;
   gboolean any = FALSE;
 
   if (options->url != NULL && options->autodiscover)
@@ -193,6 +225,23 @@ build_settings (AglCtl          *ctl,
   if (options->impersonate && options->no_impersonate)
     {
       *out_status = agl_ctl_usage_error (ctl, _("Give either --impersonate or --no-impersonate, not both"));
+      return FALSE;
+    }
+  /* Checked here too, so that a typo is a usage error naming the option
+   * and the choices, before any password is read. */
+  if (options->conflict_policy != NULL &&
+      !g_strv_contains (conflict_policies, options->conflict_policy))
+    {
+      *out_status = agl_ctl_usage_error (ctl, _("Unknown conflict policy “%s”: use exchange-wins, local-wins or newer-wins"),
+                                         options->conflict_policy);
+      return FALSE;
+    }
+  if (options->poll_interval != NULL &&
+      !g_ascii_string_to_unsigned (options->poll_interval, 10, POLL_INTERVAL_MIN,
+                                   POLL_INTERVAL_MAX, &poll_interval, NULL))
+    {
+      *out_status = agl_ctl_usage_error (ctl, _("“%s” is not a poll interval: give a whole number of seconds from %d to %d"),
+                                         options->poll_interval, POLL_INTERVAL_MIN, POLL_INTERVAL_MAX);
       return FALSE;
     }
 
@@ -252,6 +301,19 @@ build_settings (AglCtl          *ctl,
       g_variant_dict_insert (&dict, "impersonate", "b", options->impersonate);
       any = TRUE;
     }
+  if (options->conflict_policy != NULL)
+    {
+      g_variant_dict_insert (&dict, "conflict-policy", "s", options->conflict_policy);
+      any = TRUE;
+    }
+  if (options->poll_interval != NULL)
+    {
+      g_variant_dict_insert (&dict, "poll-interval", "u", (guint32) poll_interval);
+      any = TRUE;
+    }
+  /* Not a change of its own: it goes with the change it confirms. */
+  if (options->confirm)
+    g_variant_dict_insert (&dict, "confirm", "b", TRUE);
 
   if (update && !any && !options->password_stdin)
     {
@@ -299,6 +361,8 @@ add_or_update (AglCtl   *ctl,
                                             "  agendalinectl account update work --url https://mail.example.com/EWS/Exchange.asmx\n"
                                             "  agendalinectl account update work --autodiscover\n"
                                             "  agendalinectl account update alice --no-impersonate --user alice\n"
+                                            "  agendalinectl account update work --conflict-policy newer-wins --poll-interval 300\n"
+                                            "  agendalinectl account update work --email team@example.com --confirm\n"
                                             "  secret-tool lookup … | agendalinectl account update work --password-stdin"),
                                           NULL);
   else
@@ -311,7 +375,7 @@ add_or_update (AglCtl   *ctl,
                                             "  agendalinectl account add alice --email alice@example.com --impersonate \\\n"
                                             "      --user svc-agendaline --domain EXAMPLE --password-stdin < service-pass.txt"),
                                           NULL);
-  add_account_entries (context, &options);
+  add_account_entries (context, &options, update);
 
   if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
     return AGL_CTL_EXIT_USAGE;
@@ -333,6 +397,26 @@ add_or_update (AglCtl   *ctl,
   else
     ok = agl_daemon_call_add_account_sync (daemon, argv[1], settings,
                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (!ok && update && g_dbus_error_is_remote_error (error))
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      g_dbus_error_strip_remote_error (error);
+      /* The daemon's message says what the change would do; unless it
+       * already says so, add how to go ahead. */
+      if (g_strcmp0 (remote, CONFIRMATION_NEEDED_ERROR) == 0 &&
+          strstr (error->message, "--confirm") == NULL)
+        {
+          g_autoptr(GError) hinted = NULL;
+
+          /* TRANSLATORS: the daemon's message (what the change would do),
+           * then how to go ahead */
+          hinted = g_error_new (AGL_CTL_ERROR, AGL_CTL_ERROR_CONFIRMATION,
+                                _("%s Run the same command again with --confirm to go ahead."),
+                                error->message);
+          return agl_ctl_fail (ctl, hinted);
+        }
+    }
   if (!ok)
     return agl_ctl_fail (ctl, error);
   return AGL_CTL_EXIT_SUCCESS;
@@ -374,21 +458,6 @@ agl_ctl_account_update (AglCtl *ctl,
   return add_or_update (ctl, argc, argv, TRUE);
 }
 
-static void
-add_string_member (JsonObject *object,
-                   const char *member,
-                   GVariant   *account,
-                   const char *key,
-                   gboolean    empty_is_null)
-{
-  g_autofree char *value = agl_ctl_dup_string (account, key);
-
-  if (empty_is_null || value == NULL)
-    json_object_set_member (object, member, agl_ctl_json_string_or_null (value));
-  else
-    json_object_set_string_member (object, member, value);
-}
-
 static JsonNode *
 account_json (GVariant *account)
 {
@@ -396,25 +465,28 @@ account_json (GVariant *account)
 
   /* A fixed set of members, whatever else the daemon sends: scripts can
    * rely on them, and nothing secret can slip through. */
-  add_string_member (object, "name", account, "name", FALSE);
-  add_string_member (object, "email", account, "email", FALSE);
-  add_string_member (object, "url", account, "url", TRUE);
+  agl_ctl_json_set_string (object, "name", account, "name", FALSE);
+  agl_ctl_json_set_string (object, "email", account, "email", FALSE);
+  agl_ctl_json_set_string (object, "url", account, "url", TRUE);
   json_object_set_boolean_member (object, "autodiscover",
                                   agl_ctl_get_boolean (account, "autodiscover", FALSE));
-  add_string_member (object, "auth", account, "auth", FALSE);
-  add_string_member (object, "user", account, "user", FALSE);
-  add_string_member (object, "domain", account, "domain", TRUE);
-  add_string_member (object, "server_version", account, "server-version", FALSE);
-  add_string_member (object, "ca_file", account, "ca-file", TRUE);
+  agl_ctl_json_set_string (object, "auth", account, "auth", FALSE);
+  agl_ctl_json_set_string (object, "user", account, "user", FALSE);
+  agl_ctl_json_set_string (object, "domain", account, "domain", TRUE);
+  agl_ctl_json_set_string (object, "server_version", account, "server-version", FALSE);
+  agl_ctl_json_set_string (object, "ca_file", account, "ca-file", TRUE);
   json_object_set_boolean_member (object, "impersonate",
                                   agl_ctl_get_boolean (account, "impersonate", FALSE));
-  add_string_member (object, "detected_server_version", account, "detected-server-version", TRUE);
-  add_string_member (object, "server_build", account, "server-build", TRUE);
+  agl_ctl_json_set_string (object, "detected_server_version", account, "detected-server-version", TRUE);
+  agl_ctl_json_set_string (object, "server_build", account, "server-build", TRUE);
   json_object_set_boolean_member (object, "enabled",
                                   agl_ctl_get_boolean (account, "enabled", FALSE));
   json_object_set_boolean_member (object, "has_password",
                                   agl_ctl_get_boolean (account, "has-password", FALSE));
-  add_string_member (object, "created", account, "created", FALSE);
+  agl_ctl_json_set_string (object, "created", account, "created", FALSE);
+  /* null from a daemon that predates them */
+  agl_ctl_json_set_string (object, "conflict_policy", account, "conflict-policy", TRUE);
+  agl_ctl_json_set_integer (object, "poll_interval", account, "poll-interval");
 
   return agl_ctl_json_take_object (object);
 }
@@ -431,6 +503,9 @@ add_account_row (AglCtlTable *table,
   g_autofree char *detected = agl_ctl_dup_string (account, "detected-server-version");
   g_autofree char *build = agl_ctl_dup_string (account, "server-build");
   g_autofree char *exchange = NULL;
+  g_autofree char *policy = agl_ctl_dup_string (account, "conflict-policy");
+  g_autofree char *poll = NULL;
+  gint64 poll_interval = 0;
   const char *server;
 
   if (agl_ctl_get_boolean (account, "autodiscover", FALSE) || url == NULL || *url == '\0')
@@ -446,7 +521,15 @@ add_account_row (AglCtlTable *table,
   else
     exchange = g_strdup ("-");
 
+  /* "-" from a daemon that does not send them. */
+  if (agl_ctl_get_integer (account, "poll-interval", &poll_interval))
+    /* TRANSLATORS: seconds, as in "agendalinectl connections" */
+    poll = g_strdup_printf (_("%d s"), (int) poll_interval);
+  else
+    poll = g_strdup ("-");
+
   agl_ctl_table_add_row (table, name, email, user, auth, server, exchange,
+                         policy != NULL && *policy != '\0' ? policy : "-", poll,
                          agl_ctl_get_boolean (account, "enabled", FALSE) ? _("yes") : _("no"),
                          agl_ctl_get_boolean (account, "has-password", FALSE) ? _("stored") : _("none"));
 }
@@ -511,8 +594,9 @@ agl_ctl_account_list (AglCtl *ctl,
   else
     {
       /* TRANSLATORS: column headers of "agendalinectl account list" */
-      g_autoptr(AglCtlTable) table = agl_ctl_table_new (8, _("NAME"), _("E-MAIL"), _("USER"),
+      g_autoptr(AglCtlTable) table = agl_ctl_table_new (10, _("NAME"), _("E-MAIL"), _("USER"),
                                                         _("AUTH"), _("SERVER"), _("EXCHANGE"),
+                                                        _("ON CONFLICT"), _("POLL"),
                                                         _("ENABLED"), _("PASSWORD"));
 
       g_variant_iter_init (&iter, accounts);
@@ -658,12 +742,12 @@ test_result_json (GVariant *result)
 {
   JsonObject *object = json_object_new ();
 
-  add_string_member (object, "url", result, "url", FALSE);
-  add_string_member (object, "server_version", result, "server-version", FALSE);
-  add_string_member (object, "product", result, "product", FALSE);
-  add_string_member (object, "mailbox", result, "mailbox", FALSE);
-  add_string_member (object, "impersonation", result, "impersonation", FALSE);
-  add_string_member (object, "calendar_folder", result, "calendar-folder", FALSE);
+  agl_ctl_json_set_string (object, "url", result, "url", FALSE);
+  agl_ctl_json_set_string (object, "server_version", result, "server-version", FALSE);
+  agl_ctl_json_set_string (object, "product", result, "product", FALSE);
+  agl_ctl_json_set_string (object, "mailbox", result, "mailbox", FALSE);
+  agl_ctl_json_set_string (object, "impersonation", result, "impersonation", FALSE);
+  agl_ctl_json_set_string (object, "calendar_folder", result, "calendar-folder", FALSE);
   return agl_ctl_json_take_object (object);
 }
 

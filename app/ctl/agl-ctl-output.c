@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "agl-ctl-output.h"
 
 struct _AglCtlTable {
@@ -196,6 +198,55 @@ agl_ctl_json_string_or_null (const char *text)
 }
 
 /**
+ * agl_ctl_json_set_string:
+ * @object: a JSON object
+ * @member: the member to set
+ * @dict: an a{sv} from the daemon
+ * @key: the key of @dict
+ * @empty_is_null: write "" as null, for settings where "" means "none"
+ *
+ * Sets @member to the string under @key, or to null when it is missing:
+ * listings write a fixed set of members, whatever the daemon sent.
+ */
+void
+agl_ctl_json_set_string (JsonObject *object,
+                         const char *member,
+                         GVariant   *dict,
+                         const char *key,
+                         gboolean    empty_is_null)
+{
+  g_autofree char *value = agl_ctl_dup_string (dict, key);
+
+  if (empty_is_null || value == NULL)
+    json_object_set_member (object, member, agl_ctl_json_string_or_null (value));
+  else
+    json_object_set_string_member (object, member, value);
+}
+
+/**
+ * agl_ctl_json_set_integer:
+ * @object: a JSON object
+ * @member: the member to set
+ * @dict: an a{sv} from the daemon
+ * @key: the key of @dict
+ *
+ * Sets @member to the integer under @key, or to null when it is missing.
+ */
+void
+agl_ctl_json_set_integer (JsonObject *object,
+                          const char *member,
+                          GVariant   *dict,
+                          const char *key)
+{
+  gint64 value = 0;
+
+  if (agl_ctl_get_integer (dict, key, &value))
+    json_object_set_int_member (object, member, value);
+  else
+    json_object_set_null_member (object, member);
+}
+
+/**
  * agl_ctl_print_json:
  * @node: what to print
  * @pretty: indent (for people reading a listing) or keep to one line (for
@@ -324,6 +375,51 @@ agl_ctl_get_integer (GVariant   *dict,
     default:
       return FALSE;
     }
+}
+
+/**
+ * agl_ctl_get_double:
+ * @dict: an a{sv} from the daemon
+ * @key: the key
+ * @out_value: (out): the number
+ *
+ * Returns: %FALSE when @key is missing or not a double
+ */
+gboolean
+agl_ctl_get_double (GVariant   *dict,
+                    const char *key,
+                    double     *out_value)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (dict, key, G_VARIANT_TYPE_DOUBLE);
+
+  if (value == NULL)
+    return FALSE;
+  *out_value = g_variant_get_double (value);
+  return TRUE;
+}
+
+/**
+ * agl_ctl_format_duration:
+ * @seconds: a length of time, e.g. since the last sync
+ *
+ * Returns: (transfer full): "42 s", "7 min", "3 h" or "2 d": exact while
+ *   seconds matter, rounded down after that
+ */
+char *
+agl_ctl_format_duration (gint64 seconds)
+{
+  seconds = MAX (seconds, 0);
+  if (seconds < 120)
+    /* TRANSLATORS: seconds, as in "agendalinectl connections" */
+    return g_strdup_printf (_("%d s"), (int) seconds);
+  if (seconds < 2 * 3600)
+    /* TRANSLATORS: minutes */
+    return g_strdup_printf (_("%d min"), (int) (seconds / 60));
+  if (seconds < 2 * 86400)
+    /* TRANSLATORS: hours */
+    return g_strdup_printf (_("%d h"), (int) (seconds / 3600));
+  /* TRANSLATORS: days */
+  return g_strdup_printf (_("%d d"), (int) MIN (seconds / 86400, G_MAXINT));
 }
 
 /**

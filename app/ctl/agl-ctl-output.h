@@ -12,6 +12,15 @@ JsonNode *agl_ctl_json_take_array   (JsonArray  *array);
 JsonNode *agl_ctl_json_from_variant (GVariant   *value);
 JsonNode *agl_ctl_json_from_vardict (GVariant   *dict);
 JsonNode *agl_ctl_json_string_or_null (const char *text);
+void      agl_ctl_json_set_string   (JsonObject *object,
+                                     const char *member,
+                                     GVariant   *dict,
+                                     const char *key,
+                                     gboolean    empty_is_null);
+void      agl_ctl_json_set_integer  (JsonObject *object,
+                                     const char *member,
+                                     GVariant   *dict,
+                                     const char *key);
 void      agl_ctl_print_json        (JsonNode   *node,
                                      gboolean    pretty);
 
@@ -35,9 +44,13 @@ gboolean  agl_ctl_get_boolean       (GVariant   *dict,
 gboolean  agl_ctl_get_integer       (GVariant   *dict,
                                      const char *key,
                                      gint64     *out_value);
+gboolean  agl_ctl_get_double        (GVariant   *dict,
+                                     const char *key,
+                                     double     *out_value);
 
 /* Text: what people read. */
 char     *agl_ctl_format_time       (const char *iso8601);
+char     *agl_ctl_format_duration   (gint64      seconds);
 char     *agl_ctl_sanitize          (const char *text);
 void      agl_ctl_print_fields      (const char * const *fields);
 

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
-#include <glib-unix.h>
 
 #include "agl-ctl-state.h"
 #include "agl-ctl-output.h"
@@ -573,15 +571,6 @@ connection_closed_cb (GDBusConnection *connection,
   g_main_loop_quit (monitor->loop);
 }
 
-static gboolean
-quit_cb (gpointer user_data)
-{
-  Monitor *monitor = user_data;
-
-  g_main_loop_quit (monitor->loop);
-  return G_SOURCE_CONTINUE;
-}
-
 /**
  * agl_ctl_monitor:
  * @ctl: the run
@@ -602,7 +591,6 @@ agl_ctl_monitor (AglCtl *ctl,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   Monitor monitor = { ctl, NULL, NULL, NULL, 0, 0, FALSE, FALSE, FALSE, NULL, AGL_CTL_EXIT_SUCCESS };
-  guint sigint_id, sigterm_id;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, N_("Print one JSON object per line"), NULL },
     G_OPTION_ENTRY_NULL
@@ -657,18 +645,14 @@ agl_ctl_monitor (AglCtl *ctl,
   g_signal_connect (monitor.daemon, "state-changed", G_CALLBACK (state_changed_cb), &monitor);
 
   monitor.loop = g_main_loop_new (NULL, FALSE);
-  sigint_id = g_unix_signal_add (SIGINT, quit_cb, &monitor);
-  sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, &monitor);
   monitor.watch_id = g_bus_watch_name_on_connection (monitor.connection, AGL_BUS_NAME,
                                                      G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                      name_appeared_cb, name_vanished_cb,
                                                      &monitor, NULL);
 
-  g_main_loop_run (monitor.loop);
+  agl_ctl_run_until_signal (monitor.loop);
 
   g_bus_unwatch_name (monitor.watch_id);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
   if (monitor.summary_id != 0)
     g_source_remove (monitor.summary_id);
   g_signal_handlers_disconnect_by_data (monitor.daemon, &monitor);

@@ -2,17 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
 #include <gio/gio.h>
 
 #include "agl-ctl.h"
 #include "agl-ctl-account.h"
 #include "agl-ctl-agenda.h"
 #include "agl-ctl-state.h"
+#include "agl-ctl-sync.h"
 
 /* A command is "GROUP NAME" (account add) or a lone NAME (state). */
 typedef struct {
@@ -22,14 +25,18 @@ typedef struct {
   const char        *summary;
 } Command;
 
+/* A group with a @default_command also runs as a lone command: "conflicts
+ * work" is "conflicts list work" unless "work" names one of its commands. */
 typedef struct {
   const char *name;
   const char *summary;
+  const char *default_command;
 } Group;
 
 static const Group groups[] = {
-  { "account", N_("Manage Exchange accounts") },
-  { "agenda",  N_("Manage the appointments of the local agenda") },
+  { "account",   N_("Manage Exchange accounts"), NULL },
+  { "agenda",    N_("Manage the appointments of the local agenda"), NULL },
+  { "conflicts", N_("List and restore the versions that lost a sync conflict"), "list" },
 };
 
 static const Command commands[] = {
@@ -47,6 +54,12 @@ static const Command commands[] = {
   { "agenda",  "remove",  agl_ctl_agenda_remove,   N_("Remove an appointment") },
   { "agenda",  "import",  agl_ctl_agenda_import,   N_("Import an iCalendar file") },
   { "agenda",  "export",  agl_ctl_agenda_export,   N_("Export appointments as an iCalendar file") },
+  { "conflicts", "list",  agl_ctl_conflicts_list,  N_("List the versions that lost a conflict (the default)") },
+  { "conflicts", "restore", agl_ctl_conflicts_restore, N_("Bring a losing version back as the appointment") },
+  { NULL,      "sync",    agl_ctl_sync,            N_("Sync an account now") },
+  { NULL,      "connections", agl_ctl_connections, N_("Show how each account is connected to Exchange") },
+  { NULL,      "verify",  agl_ctl_verify,          N_("Check that changes reach Exchange and come back") },
+  { NULL,      "log",     agl_ctl_log,             N_("Show the daemon’s log") },
   { NULL,      "state",   agl_ctl_state,           N_("Show the daemon’s state") },
   { NULL,      "monitor", agl_ctl_monitor,         N_("Watch the daemon’s state and changes as they happen") },
   { NULL,      "version", agl_ctl_version,         N_("Show the versions of agendalinectl and the daemon") },
@@ -154,21 +167,38 @@ run_group (AglCtl      *ctl,
   g_set_prgname (prgname);
   ctl->command = group->name;
 
-  context = agl_ctl_option_context_new (ctl, _("COMMAND [ARGUMENT…]"), _(group->summary),
-                                        description, entries);
+  context = agl_ctl_option_context_new (ctl,
+                                        group->default_command != NULL
+                                        ? _("[COMMAND] [ARGUMENT…]") : _("COMMAND [ARGUMENT…]"),
+                                        _(group->summary), description, entries);
   /* Stop at the command's name: everything after it is the command's. */
   g_option_context_set_strict_posix (context, TRUE);
   if (!agl_ctl_parse_options (ctl, context, &argc, &argv))
     return AGL_CTL_EXIT_USAGE;
 
+  if (argc >= 2)
+    command = find_command (group->name, argv[1]);
+  else
+    command = NULL;
+  if (command != NULL)
+    return run_command (ctl, command, argc - 1, argv + 1);
+
+  /* Not a command of the group: the default command's argument, with the
+   * group's name as its argv[0]. */
+  if (group->default_command != NULL)
+    return run_command (ctl, find_command (group->name, group->default_command), argc, argv);
+
   if (argc < 2)
     return agl_ctl_usage_error (ctl, _("Missing the command"));
+  return agl_ctl_usage_error (ctl, _("Unknown command “%s”"), argv[1]);
+}
 
-  command = find_command (group->name, argv[1]);
-  if (command == NULL)
-    return agl_ctl_usage_error (ctl, _("Unknown command “%s”"), argv[1]);
-
-  return run_command (ctl, command, argc - 1, argv + 1);
+/* Ids (of appointments, of conflict records) are whole numbers from 1. */
+static gboolean
+parse_positive (const char *text,
+                gint64     *out_id)
+{
+  return g_ascii_string_to_signed (text, 10, 1, G_MAXINT64, out_id, NULL);
 }
 
 static void
@@ -441,16 +471,60 @@ agl_ctl_parse_id (AglCtl     *ctl,
                   const char *text,
                   gint64     *out_id)
 {
-  gint64 id = 0;
+  if (parse_positive (text, out_id))
+    return TRUE;
+  agl_ctl_usage_error (ctl, _("“%s” is not an appointment id; ids are whole numbers from 1 up"),
+                       text);
+  return FALSE;
+}
 
-  if (!g_ascii_string_to_signed (text, 10, 1, G_MAXINT64, &id, NULL))
-    {
-      agl_ctl_usage_error (ctl, _("“%s” is not an appointment id; ids are whole numbers from 1 up"),
-                           text);
-      return FALSE;
-    }
-  *out_id = id;
-  return TRUE;
+/**
+ * agl_ctl_parse_conflict_id:
+ * @ctl: the run
+ * @text: a command-line argument
+ * @out_id: (out): the conflict record's id
+ *
+ * As agl_ctl_parse_id(), for the ids of conflict records.
+ *
+ * Returns: %FALSE after printing a usage error
+ */
+gboolean
+agl_ctl_parse_conflict_id (AglCtl     *ctl,
+                           const char *text,
+                           gint64     *out_id)
+{
+  if (parse_positive (text, out_id))
+    return TRUE;
+  agl_ctl_usage_error (ctl, _("“%s” is not a conflict id; ids are whole numbers from 1 up"),
+                       text);
+  return FALSE;
+}
+
+static gboolean
+quit_loop_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * agl_ctl_run_until_signal:
+ * @loop: the main loop of a command that waits for the daemon
+ *
+ * Runs @loop until it is quit or until SIGINT or SIGTERM, which end a
+ * command that follows the daemon (monitor, log --follow) normally: the
+ * user asked it to stop.
+ */
+void
+agl_ctl_run_until_signal (GMainLoop *loop)
+{
+  guint sigint_id = g_unix_signal_add (SIGINT, quit_loop_cb, loop);
+  guint sigterm_id = g_unix_signal_add (SIGTERM, quit_loop_cb, loop);
+
+  g_main_loop_run (loop);
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
 }
 
 /**

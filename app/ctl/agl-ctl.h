@@ -22,12 +22,16 @@ G_BEGIN_DECLS
  * AglCtlError:
  * @AGL_CTL_ERROR_UNREACHABLE: the daemon could not be reached
  * @AGL_CTL_ERROR_INPUT: a file or standard input could not be used
+ * @AGL_CTL_ERROR_CONFIRMATION: the daemon wants the change confirmed
+ * @AGL_CTL_ERROR_NOT_FOUND: no account of the name given
  *
  * Errors agendalinectl finds itself, before or instead of the daemon.
  */
 typedef enum {
   AGL_CTL_ERROR_UNREACHABLE,
   AGL_CTL_ERROR_INPUT,
+  AGL_CTL_ERROR_CONFIRMATION,
+  AGL_CTL_ERROR_NOT_FOUND,
 } AglCtlError;
 
 /* ImportCalendar may parse and store thousands of appointments. */
@@ -92,5 +96,9 @@ AglDaemon      *agl_ctl_get_daemon         (AglCtl             *ctl,
 gboolean        agl_ctl_parse_id           (AglCtl             *ctl,
                                             const char         *text,
                                             gint64             *out_id);
+gboolean        agl_ctl_parse_conflict_id  (AglCtl             *ctl,
+                                            const char         *text,
+                                            gint64             *out_id);
+void            agl_ctl_run_until_signal   (GMainLoop          *loop);
 
 G_END_DECLS
