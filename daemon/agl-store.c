@@ -3793,3 +3793,48 @@ agl_store_restore_conflict (AglStore  *self,
   }
   return TRUE;
 }
+
+/**
+ * agl_store_get_change_keys:
+ * @self: a store
+ * @account: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * The change key of every linked appointment of the account, so that the
+ * engine need not read again an item whose version it has (the echo of
+ * its own write).
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): remote id -> change
+ *   key (links without a change key are left out)
+ */
+GHashTable *
+agl_store_get_change_keys (AglStore    *self,
+                           const char  *account,
+                           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return NULL;
+  stmt = prepare (self,
+                  "SELECT remote_id, change_key FROM item_links "
+                  "WHERE account_id = ?1 AND change_key IS NOT NULL",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  for (;;)
+    {
+      if (!step_row (self, stmt, &found, error))
+        return NULL;
+      if (!found)
+        break;
+      g_hash_table_replace (keys, dup_column_text (stmt, 0), dup_column_text (stmt, 1));
+    }
+  return g_steal_pointer (&keys);
+}

@@ -380,6 +380,9 @@ gboolean    agl_store_get_sync_info       (AglStore          *self,
                                            const char        *identity,
                                            AglSyncInfo       *info,
                                            GError           **error);
+GHashTable *agl_store_get_change_keys     (AglStore          *self,
+                                           const char        *account,
+                                           GError           **error);
 gboolean    agl_store_get_item_base       (AglStore          *self,
                                            gint64             item_id,
                                            char             **base_ical,

@@ -858,6 +858,7 @@ typedef struct {
   AglRemoteSyncPage *page;
   GPtrArray         *ids;      /* of created and changed items */
   GHashTable        *items;    /* id -> AglRemoteItem */
+  GHashTable        *unchanged; /* ids whose version is stored here */
   guint              next;     /* next batch starts here */
 } Pull;
 
@@ -867,6 +868,7 @@ pull_free (Pull *pull)
   g_clear_pointer (&pull->page, agl_remote_sync_page_free);
   g_clear_pointer (&pull->ids, g_ptr_array_unref);
   g_clear_pointer (&pull->items, g_hash_table_unref);
+  g_clear_pointer (&pull->unchanged, g_hash_table_unref);
   g_free (pull);
 }
 
@@ -927,6 +929,8 @@ store_page (Pull *pull)
           agl_remote_change_set_add_delete (set, change->id);
           continue;
         }
+      if (g_hash_table_contains (pull->unchanged, change->id))
+        continue;
       remote = g_hash_table_lookup (pull->items, change->id);
       if (remote == NULL || classify (remote->error) == FAILURE_NOT_FOUND)
         {
@@ -1055,6 +1059,7 @@ page_cb (GObject      *source,
   AglSyncEngine *self = user_data;
   g_autoptr(Pull) pull = g_new0 (Pull, 1);
   g_autoptr(GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) known = NULL;
   GError *error = NULL;
 
   pull->self = self;
@@ -1080,14 +1085,30 @@ page_cb (GObject      *source,
       return;
     }
 
+  known = agl_store_get_change_keys (self->store, self->account->name, &error);
+  if (known == NULL)
+    {
+      finish_cycle (self, error);
+      return;
+    }
   pull->ids = g_ptr_array_new ();
+  pull->unchanged = g_hash_table_new (g_str_hash, g_str_equal);
   pull->items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) agl_remote_item_free);
   for (guint i = 0; i < pull->page->changes->len; i++)
     {
       AglRemoteChange *change = g_ptr_array_index (pull->page->changes, i);
 
-      if (change->kind != AGL_REMOTE_CHANGE_DELETE && g_hash_table_add (wanted, change->id))
+      if (change->kind == AGL_REMOTE_CHANGE_DELETE)
+        continue;
+      /* The version stored here already: the echo of our own write. */
+      if (change->change_key != NULL &&
+          g_strcmp0 (g_hash_table_lookup (known, change->id), change->change_key) == 0)
+        {
+          g_hash_table_add (pull->unchanged, change->id);
+          continue;
+        }
+      if (g_hash_table_add (wanted, change->id))
         g_ptr_array_add (pull->ids, change->id);
     }
   get_next_batch (g_steal_pointer (&pull));

@@ -9,7 +9,7 @@
  *      came back through notifications and a sync);
  *   3. it is deleted locally; the leg ends when Exchange confirmed the
  *      deletion (the journal entry is cleared).
- * Only the local store is looked at while waiting, every 50 ms; nothing
+ * Only the local store is looked at while waiting, every 10 ms; nothing
  * polls the server.
  */
 #define G_LOG_DOMAIN "agendalined"
@@ -23,7 +23,7 @@
 #include "agl-event.h"
 #include "agl-sync-verify.h"
 
-#define CHECK_INTERVAL_MS 50
+#define CHECK_INTERVAL_MS 10
 
 #define CHANGED_SUMMARY N_("Agendaline sync check (changed in Exchange)")
 
