@@ -840,3 +840,29 @@ agl_remote_emit_changed (AglRemote *self)
   g_return_if_fail (AGL_IS_REMOTE (self));
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
+
+/**
+ * agl_remote_same_content:
+ * @self: a remote backend
+ * @ical: a VCALENDAR
+ * @other_ical: another
+ *
+ * Whether the server would hold @ical and @other_ical alike: what it keeps
+ * of an appointment (subject, times, recurrence, exceptions …) is the same
+ * in both.  The sync engine uses it to tell its own write, come back after
+ * a crash, from a real conflict.
+ *
+ * Returns: %TRUE when they are alike; %FALSE when they differ or the
+ *   backend cannot tell
+ */
+gboolean
+agl_remote_same_content (AglRemote  *self,
+                         const char *ical,
+                         const char *other_ical)
+{
+  g_return_val_if_fail (AGL_IS_REMOTE (self), FALSE);
+
+  if (ical == NULL || other_ical == NULL || AGL_REMOTE_GET_CLASS (self)->same_content == NULL)
+    return FALSE;
+  return AGL_REMOTE_GET_CLASS (self)->same_content (self, ical, other_ical);
+}

@@ -232,6 +232,9 @@ typedef enum {
  *   A subscription that expired on the server is replaced by a new one by
  *   the backend itself, with one #AglRemote::changed emission since events
  *   may have been missed.
+ * @same_content: whether the server would hold the two VCALENDARs alike
+ *   (an update from one to the other would change nothing it keeps); not
+ *   asynchronous: no request is made.  %FALSE when unsure.
  *
  * The vfuncs, all asynchronous with a finish each; a backend implements
  * every pair.  Errors are the backend's domain (AGL_EWS_ERROR …) with a
@@ -375,7 +378,11 @@ struct _AglRemoteClass
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
-  gpointer padding[4];
+  gboolean               (*same_content)              (AglRemote           *self,
+                                                       const char          *ical,
+                                                       const char          *other_ical);
+
+  gpointer padding[3];
 };
 
 void agl_remote_change_free       (AglRemoteChange       *change);
@@ -509,6 +516,10 @@ void                   agl_remote_watch_async                (AglRemote         
 gboolean               agl_remote_watch_finish               (AglRemote           *self,
                                                               GAsyncResult        *result,
                                                               GError             **error);
+
+gboolean               agl_remote_same_content               (AglRemote           *self,
+                                                              const char          *ical,
+                                                              const char          *other_ical);
 
 /* Where the push channel stands (for `agendalinectl connections`); %NULL
  * while none is open.  Backends report it with agl_remote_set_watch_state()

@@ -187,7 +187,13 @@ static const char schema_v5[] =
    * key names): a local edit is sent as the fields that differ from it,
    * so a field changed only on Exchange is not overwritten.  NULL when
    * unknown (links written before version 5): then every field is sent. */
-  "ALTER TABLE item_links ADD COLUMN base_ical TEXT;\n";
+  "ALTER TABLE item_links ADD COLUMN base_ical TEXT;\n"
+  /* 1 for an item Agendaline has just created whose creation no sync
+   * page has reported yet.  SyncFolderItems from a state older than the
+   * create folds a create and a delete made meanwhile into nothing: an
+   * unconfirmed link still there after a complete sync is a deleted item. */
+  "ALTER TABLE item_links ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0\n"
+  "  CHECK (unconfirmed IN (0, 1));\n";
 
 typedef struct {
   int         version;

@@ -2299,6 +2299,28 @@ agl_remote_change_set_add_delete (AglRemoteChangeSet *set,
 }
 
 /**
+ * agl_remote_change_set_add_confirm:
+ * @set: a page
+ * @remote_id: the Exchange ItemId of a change whose version is stored
+ *   already
+ *
+ * Appends a change that alters nothing but confirms the item's link.
+ */
+void
+agl_remote_change_set_add_confirm (AglRemoteChangeSet *set,
+                                   const char         *remote_id)
+{
+  AglStoreRemoteChange *change;
+
+  g_return_if_fail (set != NULL && remote_id != NULL);
+
+  change = g_new0 (AglStoreRemoteChange, 1);
+  change->kind = AGL_STORE_REMOTE_CONFIRM;
+  change->remote_id = g_strdup (remote_id);
+  g_ptr_array_add (set->changes, change);
+}
+
+/**
  * agl_remote_change_set_free:
  * @set: (nullable): a page
  */
@@ -2473,7 +2495,7 @@ check_remote_change (const AglStoreRemoteChange  *change,
                    _("A change from Exchange has no item id; the page was not stored."));
       return FALSE;
     }
-  if (change->kind == AGL_STORE_REMOTE_DELETE)
+  if (change->kind != AGL_STORE_REMOTE_UPSERT)
     return TRUE;
 
   if (item == NULL || item->uid == NULL || *item->uid == '\0' || item->ical == NULL)
@@ -2558,16 +2580,18 @@ write_link (AglStore    *self,
             const char  *remote_id,
             const char  *change_key,
             const char  *base_ical,
+            gboolean     unconfirmed,
             GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   stmt = prepare (self,
-                  "INSERT INTO item_links (item_id, account_id, remote_id, change_key, base_ical) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5) "
+                  "INSERT INTO item_links "
+                  "  (item_id, account_id, remote_id, change_key, base_ical, unconfirmed) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                   "ON CONFLICT (item_id) DO UPDATE "
                   "  SET remote_id = excluded.remote_id, change_key = excluded.change_key, "
-                  "      base_ical = excluded.base_ical",
+                  "      base_ical = excluded.base_ical, unconfirmed = excluded.unconfirmed",
                   error);
   if (stmt == NULL)
     return FALSE;
@@ -2576,6 +2600,7 @@ write_link (AglStore    *self,
   bind_text (stmt, 3, remote_id);
   bind_text (stmt, 4, change_key);
   bind_text (stmt, 5, base_ical);
+  sqlite3_bind_int (stmt, 6, unconfirmed ? 1 : 0);
   return step_done (self, stmt, error);
 }
 
@@ -2595,6 +2620,11 @@ typedef struct {
   GArray *deleted;
   GArray *candidates;
 } RemoteResult;
+
+static gboolean confirm_link_locked (AglStore    *self,
+                                     gint64       account_id,
+                                     const char  *remote_id,
+                                     GError     **error);
 
 static gboolean
 apply_upsert_locked (AglStore               *self,
@@ -2621,7 +2651,8 @@ apply_upsert_locked (AglStore               *self,
   if (pending != 0)
     {
       append_unique_id (result->candidates, pending);
-      return TRUE;
+      /* Reported, so it exists: its link is confirmed all the same. */
+      return confirm_link_locked (self, account_id, change->remote_id, error);
     }
 
   if (item_id != 0)
@@ -2638,7 +2669,7 @@ apply_upsert_locked (AglStore               *self,
     }
 
   return write_link (self, account_id, item_id, change->remote_id, change->change_key,
-                     item->ical, error);
+                     item->ical, FALSE, error);
 }
 
 static gboolean
@@ -2670,6 +2701,25 @@ apply_delete_locked (AglStore               *self,
     return FALSE;
   g_array_append_val (result->deleted, item_id);
   return TRUE;
+}
+
+static gboolean
+confirm_link_locked (AglStore    *self,
+                     gint64       account_id,
+                     const char  *remote_id,
+                     GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self,
+                  "UPDATE item_links SET unconfirmed = 0 "
+                  "WHERE account_id = ?1 AND remote_id = ?2 AND unconfirmed",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, remote_id);
+  return step_done (self, stmt, error);
 }
 
 static gboolean
@@ -2726,6 +2776,8 @@ apply_remote_changes_locked (AglStore                  *self,
 
       if (change->kind == AGL_STORE_REMOTE_DELETE)
         ok = apply_delete_locked (self, account_id, change, result, error);
+      else if (change->kind == AGL_STORE_REMOTE_CONFIRM)
+        ok = confirm_link_locked (self, account_id, change->remote_id, error);
       else
         ok = apply_upsert_locked (self, account_id, change, result, error);
       if (!ok)
@@ -2844,6 +2896,7 @@ complete_journal_entry_locked (AglStore    *self,
                                const char  *remote_id,
                                const char  *change_key,
                                const char  *base_ical,
+                               gboolean     just_created,
                                GPtrArray   *conflicts,
                                gint64       created,
                                GArray      *conflict_ids,
@@ -2946,7 +2999,7 @@ complete_journal_entry_locked (AglStore    *self,
           return FALSE;
       }
       if (exists && !write_link (self, account_id, item_id, remote_id, change_key, base_ical,
-                                 error))
+                                 just_created, error))
         return FALSE;
 
       /* Later entries of the same appointment copied the link as it was
@@ -2982,6 +3035,9 @@ complete_journal_entry_locked (AglStore    *self,
  * @base_ical: (nullable): the appointment as Exchange now has it (what was
  *   sent), kept with the link so that the next edit sends only what
  *   differs from it
+ * @created: the entry's CreateItem made @remote_id just now: the link is
+ *   unconfirmed until a sync page reports the item (see
+ *   agl_store_list_unconfirmed())
  * @conflicts: (nullable) (element-type AglConflict): losing versions to
  *   record in the same transaction (their @account must be %NULL or the
  *   entry's account); their @id and @created are set on success
@@ -3005,6 +3061,7 @@ agl_store_complete_journal_entry (AglStore    *self,
                                   const char  *remote_id,
                                   const char  *change_key,
                                   const char  *base_ical,
+                                  gboolean     created,
                                   GPtrArray   *conflicts,
                                   GError     **error)
 {
@@ -3019,7 +3076,7 @@ agl_store_complete_journal_entry (AglStore    *self,
   if (!begin_write (self, error))
     return FALSE;
   ok = complete_journal_entry_locked (self, seq, item_id, remote_id, change_key, base_ical,
-                                      conflicts, now, conflict_ids, &account, error);
+                                      created, conflicts, now, conflict_ids, &account, error);
   if (!end_write (self, ok, error))
     return FALSE;
 
@@ -3505,7 +3562,7 @@ settle_journal_entry_locked (AglStore        *self,
           g_array_append_val (result->created, entry_item);
         }
       if (!write_link (self, account_id, entry_item, remote_id, change_key, remote_item->ical,
-                       error))
+                       FALSE, error))
         return FALSE;
       *item_id = entry_item;
     }
@@ -3837,4 +3894,48 @@ agl_store_get_change_keys (AglStore    *self,
       g_hash_table_replace (keys, dup_column_text (stmt, 0), dup_column_text (stmt, 1));
     }
   return g_steal_pointer (&keys);
+}
+
+/**
+ * agl_store_list_unconfirmed:
+ * @self: a store
+ * @account: an account name
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * The Exchange items Agendaline created whose creation no sync page has
+ * reported yet.  After a complete sync from a state older than their
+ * creation, the ones left were deleted (or moved away) in Exchange.
+ *
+ * Returns: (transfer full) (element-type utf8): their ItemIds
+ */
+GPtrArray *
+agl_store_list_unconfirmed (AglStore    *self,
+                            const char  *account,
+                            GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 account_id;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), NULL);
+
+  if (!lookup_sync_account_id (self, account, &account_id, error))
+    return NULL;
+  stmt = prepare (self,
+                  "SELECT remote_id FROM item_links WHERE account_id = ?1 AND unconfirmed "
+                  "ORDER BY item_id",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  for (;;)
+    {
+      if (!step_row (self, stmt, &found, error))
+        return NULL;
+      if (!found)
+        break;
+      g_ptr_array_add (ids, dup_column_text (stmt, 0));
+    }
+  return g_steal_pointer (&ids);
 }

@@ -66,6 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglJournalEntry, agl_journal_entry_free)
  * @AGL_STORE_REMOTE_UPSERT: the remote item was created or changed
  * @AGL_STORE_REMOTE_DELETE: the remote item was deleted (or left the
  *   synchronised folder)
+ * @AGL_STORE_REMOTE_CONFIRM: the page reports the version stored here
+ *   already (the echo of our own write): nothing changes, but an
+ *   unconfirmed link is confirmed
  *
  * What a change reported by the server did (the store's view of
  * #AglRemoteChangeKind: created and changed are both an upsert here).
@@ -73,6 +76,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglJournalEntry, agl_journal_entry_free)
 typedef enum {
   AGL_STORE_REMOTE_UPSERT,
   AGL_STORE_REMOTE_DELETE,
+  AGL_STORE_REMOTE_CONFIRM,
 } AglStoreRemoteKind;
 
 /**
@@ -116,6 +120,8 @@ void                agl_remote_change_set_add_upsert (AglRemoteChangeSet *set,
                                                       const char         *change_key);
 void                agl_remote_change_set_add_delete (AglRemoteChangeSet *set,
                                                       const char         *remote_id);
+void                agl_remote_change_set_add_confirm (AglRemoteChangeSet *set,
+                                                       const char         *remote_id);
 void                agl_remote_change_set_free       (AglRemoteChangeSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AglRemoteChangeSet, agl_remote_change_set_free)
 
@@ -305,6 +311,7 @@ gboolean    agl_store_complete_journal_entry (AglStore           *self,
                                               const char         *remote_id,
                                               const char         *change_key,
                                               const char         *base_ical,
+                                              gboolean            created,
                                               GPtrArray          *conflicts,
                                               GError            **error);
 gboolean    agl_store_reset_sync_state    (AglStore          *self,
@@ -379,6 +386,9 @@ gboolean    agl_store_get_sync_info       (AglStore          *self,
                                            const char        *account,
                                            const char        *identity,
                                            AglSyncInfo       *info,
+                                           GError           **error);
+GPtrArray  *agl_store_list_unconfirmed    (AglStore          *self,
+                                           const char        *account,
                                            GError           **error);
 GHashTable *agl_store_get_change_keys     (AglStore          *self,
                                            const char        *account,

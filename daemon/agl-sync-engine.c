@@ -53,8 +53,11 @@
  * it is re-issued as soon as the server closes it. */
 #define WATCH_MINUTES    29
 
-/* GetEvents of a pull subscription, at most this often (seconds). */
-#define PULL_INTERVAL_MAX 10
+/* GetEvents of a pull subscription, this often (seconds): a change on
+ * the server arrives within about this long when streaming is refused.
+ * GetEvents is small and cheap for Exchange, as Microsoft's pull samples
+ * assume. */
+#define PULL_INTERVAL 1
 
 /* Retry delays after a failure: 1 s doubling to 5 min, with jitter. */
 #define RETRY_BASE_MS    1000
@@ -385,20 +388,34 @@ one_conflict (const char *account,
 }
 
 static void
+complete_entry_full (Push        *push,
+                     const char  *remote_id,
+                     const char  *change_key,
+                     const char  *base_ical,
+                     gboolean     created,
+                     GPtrArray   *conflicts)
+{
+  GError *error = NULL;
+
+  agl_store_complete_journal_entry (push->self->store, push->entry->seq, push->entry->item_id,
+                                    remote_id, change_key, base_ical, created, conflicts, &error);
+  push_done (push, error);
+}
+
+static void
 complete_entry (Push        *push,
                 const char  *remote_id,
                 const char  *change_key,
                 const char  *base_ical,
                 GPtrArray   *conflicts)
 {
-  GError *error = NULL;
-
-  agl_store_complete_journal_entry (push->self->store, push->entry->seq, push->entry->item_id,
-                                    remote_id, change_key, base_ical, conflicts, &error);
-  push_done (push, error);
+  complete_entry_full (push, remote_id, change_key, base_ical, FALSE, conflicts);
 }
 
 static void create_remote (Push *push);
+static void deleted_cb    (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data);
 
 /* Exchange won: the appointment becomes its version, or goes. */
 static void
@@ -460,8 +477,12 @@ local_wins_updated_cb (GObject      *source,
   push->self->report.conflicts++;
   engine_log (push->self, G_LOG_LEVEL_MESSAGE, _("Conflict on “%s”: %s"), push->item->summary,
               reason);
-  complete_entry (g_steal_pointer (&push), written->id, written->change_key, push->item->ical,
-                  conflicts);
+  {
+    Push *owned = g_steal_pointer (&push);
+
+    complete_entry (owned, written->id, written->change_key, owned->item->ical,
+                    conflicts);
+  }
 }
 
 static gboolean
@@ -521,6 +542,32 @@ conflict_read_cb (GObject      *source,
     }
   push->remote = g_ptr_array_steal_index (items, 0);
 
+  /* Not a conflict after all: Exchange has our own write, whose answer
+   * was lost (a crash), or nothing changed there since our link. */
+  if (push->item != NULL &&
+      agl_remote_same_content (push->self->remote, push->remote->ical, push->item->ical))
+    {
+      {
+        Push *owned = g_steal_pointer (&push);
+
+        complete_entry (owned, owned->remote->id, owned->remote->change_key,
+                        owned->remote->ical, NULL);
+      }
+      return;
+    }
+  if (push->item == NULL && push->entry->change_key != NULL &&
+      g_strcmp0 (push->remote->change_key, push->entry->change_key) == 0)
+    {
+      {
+        Push *owned = g_steal_pointer (&push);
+
+        agl_remote_delete_item_async (owned->self->remote, owned->remote->id,
+                                      owned->remote->change_key, AGL_REMOTE_SEND_NONE,
+                                      owned->self->cancellable, deleted_cb, owned);
+      }
+      return;
+    }
+
   if (push->item == NULL)
     {
       /* Deleted here while changed in Exchange. */
@@ -578,8 +625,12 @@ created_cb (GObject      *source,
       push_done (g_steal_pointer (&push), error);
       return;
     }
-  complete_entry (g_steal_pointer (&push), created->id, created->change_key, push->item->ical,
-                  NULL);
+  {
+    Push *owned = g_steal_pointer (&push);
+
+    complete_entry_full (owned, created->id, created->change_key,
+                         owned->item->ical, TRUE, NULL);
+  }
 }
 
 static void
@@ -606,7 +657,11 @@ updated_cb (GObject      *source,
         case FAILURE_CONFLICT:
         case FAILURE_NOT_FOUND:
           g_clear_error (&error);
-          read_for_conflict (g_steal_pointer (&push), push->entry->remote_id);
+          {
+            Push *owned = g_steal_pointer (&push);
+
+            read_for_conflict (owned, owned->entry->remote_id);
+          }
           return;
         default:
           g_prefix_error (&error, _("“%s” could not be changed in Exchange: "),
@@ -615,8 +670,12 @@ updated_cb (GObject      *source,
           return;
         }
     }
-  complete_entry (g_steal_pointer (&push), written->id != NULL ? written->id : push->entry->remote_id,
-                  written->change_key, push->item->ical, NULL);
+  {
+    Push *owned = g_steal_pointer (&push);
+
+    complete_entry (owned, written->id != NULL ? written->id : owned->entry->remote_id,
+                    written->change_key, owned->item->ical, NULL);
+  }
 }
 
 static void
@@ -709,10 +768,14 @@ found_cb (GObject      *source,
           complete_entry (g_steal_pointer (&push), NULL, NULL, NULL, NULL);
           return;
         }
-      agl_remote_delete_item_async (self->remote,
-                                    ((AglRemoteItem *) g_ptr_array_index (push->found, 0))->id,
-                                    NULL, AGL_REMOTE_SEND_NONE, self->cancellable,
-                                    found_deleted_cb, g_steal_pointer (&push));
+      {
+        Push *owned = g_steal_pointer (&push);
+
+        agl_remote_delete_item_async (self->remote,
+                                      ((AglRemoteItem *) g_ptr_array_index (owned->found, 0))->id,
+                                      NULL, AGL_REMOTE_SEND_NONE, self->cancellable,
+                                      found_deleted_cb, owned);
+      }
       return;
     }
 
@@ -740,8 +803,9 @@ found_cb (GObject      *source,
     {
       g_autofree char *id = g_strdup (first->id);
       g_autofree char *change_key = g_strdup (first->change_key);
+      Push *owned = g_steal_pointer (&push);
 
-      complete_entry (g_steal_pointer (&push), id, change_key, push->item->ical, NULL);
+      complete_entry (owned, id, change_key, owned->item->ical, NULL);
       return;
     }
   {
@@ -749,9 +813,13 @@ found_cb (GObject      *source,
     g_autofree char *change_key = g_strdup (first->change_key);
 
     /* An update of an item whose link was lost: send every field. */
-    agl_remote_update_item_async (self->remote, id, change_key, NULL, push->item->ical,
-                                  AGL_REMOTE_CONFLICT_NEVER_OVERWRITE, AGL_REMOTE_SEND_NONE,
-                                  self->cancellable, updated_cb, g_steal_pointer (&push));
+    {
+      Push *owned = g_steal_pointer (&push);
+
+      agl_remote_update_item_async (self->remote, id, change_key, NULL, owned->item->ical,
+                                    AGL_REMOTE_CONFLICT_NEVER_OVERWRITE, AGL_REMOTE_SEND_NONE,
+                                    self->cancellable, updated_cb, owned);
+    }
   }
 }
 
@@ -930,7 +998,10 @@ store_page (Pull *pull)
           continue;
         }
       if (g_hash_table_contains (pull->unchanged, change->id))
-        continue;
+        {
+          agl_remote_change_set_add_confirm (set, change->id);
+          continue;
+        }
       remote = g_hash_table_lookup (pull->items, change->id);
       if (remote == NULL || classify (remote->error) == FAILURE_NOT_FOUND)
         {
@@ -966,7 +1037,9 @@ store_page (Pull *pull)
       finish_cycle (self, error);
       return;
     }
-  self->report.received += set->changes->len;
+  for (guint i = 0; i < set->changes->len; i++)
+    if (((AglStoreRemoteChange *) g_ptr_array_index (set->changes, i))->kind != AGL_STORE_REMOTE_CONFIRM)
+      self->report.received++;
   if (self->candidates == NULL)
     self->candidates = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_array_append_vals (self->candidates, candidates->data, candidates->len);
@@ -979,6 +1052,39 @@ store_page (Pull *pull)
       pull_page (self);
       return;
     }
+
+  /* Created here, yet not reported by a complete sync from a state older
+   * than the create: deleted in Exchange meanwhile (SyncFolderItems folds
+   * a create and a delete into nothing). */
+  {
+    g_autoptr(GPtrArray) unconfirmed = agl_store_list_unconfirmed (self->store,
+                                                                   self->account->name, &error);
+    g_autoptr(AglRemoteChangeSet) gone = agl_remote_change_set_new ();
+
+    if (unconfirmed == NULL)
+      {
+        pull_free (pull);
+        finish_cycle (self, error);
+        return;
+      }
+    for (guint i = 0; i < unconfirmed->len; i++)
+      agl_remote_change_set_add_delete (gone, g_ptr_array_index (unconfirmed, i));
+    if (unconfirmed->len > 0)
+      {
+        engine_log (self, G_LOG_LEVEL_INFO,
+                    _("%u appointments created here were deleted in Exchange before the next "
+                      "sync saw them"), unconfirmed->len);
+        if (!agl_store_apply_remote_changes (self->store, self->account->name, self->identity,
+                                             gone, pull->page->state, NULL, NULL, NULL, NULL,
+                                             &error))
+          {
+            pull_free (pull);
+            finish_cycle (self, error);
+            return;
+          }
+        self->report.received += unconfirmed->len;
+      }
+  }
   pull_free (pull);
 
   if (self->relink_ids != NULL)
@@ -1284,7 +1390,7 @@ events_cb (GObject      *source,
       engine_log (self, G_LOG_LEVEL_INFO, _("Pull subscription lost: %s"), error->message);
       g_clear_pointer (&self->pull, agl_remote_subscription_free);
       agl_sync_engine_wake (self);
-      schedule_watch (self, MIN (self->account->poll_interval, (guint) PULL_INTERVAL_MAX));
+      schedule_watch (self, PULL_INTERVAL);
       return;
     }
   if (events->n_events > 0)
@@ -1292,7 +1398,7 @@ events_cb (GObject      *source,
   if (events->more)
     pull_events (self);
   else
-    schedule_watch (self, MIN (self->account->poll_interval, (guint) PULL_INTERVAL_MAX));
+    schedule_watch (self, PULL_INTERVAL);
 }
 
 static void
@@ -1325,7 +1431,7 @@ subscribed_cb (GObject      *source,
     }
   self->notify = AGL_SYNC_NOTIFY_PULL;
   emit_changed (self);
-  schedule_watch (self, MIN (self->account->poll_interval, (guint) PULL_INTERVAL_MAX));
+  schedule_watch (self, PULL_INTERVAL);
 }
 
 static void
@@ -1367,7 +1473,10 @@ watch_cb (GObject      *source,
   engine_log (self, G_LOG_LEVEL_INFO, _("Notification connection dropped: %s"), error->message);
   emit_changed (self);
   agl_sync_engine_wake (self);
-  schedule_watch (self, MIN (1u << MIN (self->watch_failures, 6u), 60u));
+  /* The first retry at once (a subscription lost twice in one call, a
+   * server restart), then doubling. */
+  schedule_watch (self, self->watch_failures <= 1 ? 0
+                                                 : MIN (1u << MIN (self->watch_failures, 6u), 60u));
 }
 
 static gboolean

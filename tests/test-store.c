@@ -3600,15 +3600,15 @@ test_complete_journal_entry (Fixture       *fx,
 
   /* Refused: another item, a create without ItemId, an unknown entry. */
   g_assert_false (agl_store_complete_journal_entry (store, create_seq, item->id + 1,
-                                                    "R1", "CK1", NULL, NULL, &error));
+                                                    "R1", "CK1", NULL, FALSE, NULL, &error));
   g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (agl_store_complete_journal_entry (store, create_seq, item->id,
-                                                    NULL, NULL, NULL, NULL, &error));
+                                                    NULL, NULL, NULL, FALSE, NULL, &error));
   g_assert_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (agl_store_complete_journal_entry (store, 9999, item->id,
-                                                    "R1", "CK1", NULL, NULL, &error));
+                                                    "R1", "CK1", NULL, FALSE, NULL, &error));
   g_assert_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND);
   assert_error_names (error, "9999");
   g_clear_error (&error);
@@ -3616,7 +3616,7 @@ test_complete_journal_entry (Fixture       *fx,
 
   /* CreateItem answered: the link, and the pending update learns it. */
   g_assert_true (agl_store_complete_journal_entry (store, create_seq, item->id,
-                                                   "R1", "CK1", NULL, NULL, &error));
+                                                   "R1", "CK1", NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
   assert_link (store, item->id, "R1", "CK1");
   journal = agl_store_list_journal (store, "Work", &error);
@@ -3627,7 +3627,7 @@ test_complete_journal_entry (Fixture       *fx,
 
   /* UpdateItem answered: the new change key. */
   g_assert_true (agl_store_complete_journal_entry (store, update_seq, item->id,
-                                                   "R1", "CK2", NULL, NULL, &error));
+                                                   "R1", "CK2", NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
   assert_link (store, item->id, "R1", "CK2");
   g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
@@ -3640,7 +3640,7 @@ test_complete_journal_entry (Fixture       *fx,
   assert_journal_entry (g_ptr_array_index (journal, 0), AGL_JOURNAL_DELETE, item->id,
                         "mine@example.com", "R1", "CK2");
   g_assert_true (agl_store_complete_journal_entry (store, delete_seq, item->id,
-                                                   NULL, NULL, NULL, NULL, &error));
+                                                   NULL, NULL, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM journal"), ==, 0);
   g_assert_cmpint (count_rows (fx->path, "SELECT count(*) FROM item_links"), ==, 0);
@@ -3668,7 +3668,7 @@ test_complete_after_local_delete (Fixture       *fx,
 
   /* The create reached Exchange; the delete must know what to delete. */
   g_assert_true (agl_store_complete_journal_entry (store, create_seq, id,
-                                                   "R-gone", "CK1", NULL, NULL, &error));
+                                                   "R-gone", "CK1", NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
   journal = agl_store_list_journal (store, "Work", &error);
   g_assert_cmpuint (journal->len, ==, 1);
@@ -3729,7 +3729,7 @@ test_conflicts (Fixture       *fx,
   g_ptr_array_add (with_entry, agl_conflict_new ("Work", "c@example.com", "ICAL-C", "Local wins"));
   g_assert_true (agl_store_complete_journal_entry (store,
                                                    ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq,
-                                                   id, "R-c", "CK-c1", NULL, with_entry, &error));
+                                                   id, "R-c", "CK-c1", NULL, FALSE, with_entry, &error));
   g_assert_no_error (error);
   assert_conflict (g_ptr_array_index (with_entry, 0), "Work", "c@example.com", "ICAL-C",
                    "Local wins");
@@ -4015,7 +4015,7 @@ test_settle_journal_entry (Fixture       *fx,
   journal = agl_store_list_journal (store, "Work", &error);
   g_assert_true (agl_store_complete_journal_entry (store,
                                                    ((AglJournalEntry *) g_ptr_array_index (journal, 0))->seq,
-                                                   item->id, "R1", "CK1", item->ical, NULL, &error));
+                                                   item->id, "R1", "CK1", item->ical, FALSE, NULL, &error));
   g_clear_pointer (&journal, g_ptr_array_unref);
   /* Two local edits wait when Exchange's version wins. */
   g_assert_true (agl_store_update_item (store, item, &error));

@@ -1296,6 +1296,46 @@ watch_async (AglRemote           *remote,
     watch_start (task);
 }
 
+/* same_content: the update from one to the other would be empty */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlBuffer, xmlBufferFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlTextWriter, xmlFreeTextWriter)
+
+static gboolean
+same_content (AglRemote  *remote,
+              const char *ical,
+              const char *other_ical)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(xmlBuffer) buffer = NULL;
+  g_autoptr(xmlTextWriter) writer = NULL;
+  g_autoptr(AglEwsSeriesPlan) plan = NULL;
+  icalcomponent *old_vcalendar = parse_vcalendar (ical, NULL);
+  icalcomponent *new_vcalendar = parse_vcalendar (other_ical, NULL);
+  AglWindowsZones *zones = agl_windows_zones_get_default (NULL);
+  guint n_changes = 1;
+  gboolean same = FALSE;
+
+  if (old_vcalendar == NULL || new_vcalendar == NULL || zones == NULL)
+    goto out;
+  buffer = xmlBufferCreate ();
+  writer = xmlNewTextWriterMemory (buffer, 0);
+  if (writer == NULL ||
+      xmlTextWriterStartElement (writer, BAD_CAST "t:Updates") < 0 ||
+      xmlTextWriterWriteAttribute (writer, BAD_CAST "xmlns:t",
+                                   BAD_CAST AGL_EWS_TYPES_NAMESPACE) < 0 ||
+      !agl_ews_calendar_item_write_updates (writer, old_vcalendar, new_vcalendar, NULL, zones,
+                                            NULL, &n_changes, &error))
+    goto out;
+  plan = agl_ews_series_plan_new (old_vcalendar, new_vcalendar, zones, &error);
+  same = n_changes == 0 && plan != NULL && agl_ews_series_plan_is_empty (plan);
+
+out:
+  g_clear_pointer (&old_vcalendar, icalcomponent_free);
+  g_clear_pointer (&new_vcalendar, icalcomponent_free);
+  return same;
+}
+
 /* GObject */
 
 static void
@@ -1343,6 +1383,7 @@ agl_ews_backend_class_init (AglEwsBackendClass *klass)
   remote_class->find_by_local_identity_finish = (gpointer) propagate_pointer;
   remote_class->watch_async = watch_async;
   remote_class->watch_finish = propagate_boolean;
+  remote_class->same_content = same_content;
 }
 
 static void
