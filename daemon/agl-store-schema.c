@@ -193,7 +193,11 @@ static const char schema_v5[] =
    * create folds a create and a delete made meanwhile into nothing: an
    * unconfirmed link still there after a complete sync is a deleted item. */
   "ALTER TABLE item_links ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0\n"
-  "  CHECK (unconfirmed IN (0, 1));\n";
+  "  CHECK (unconfirmed IN (0, 1));\n"
+  /* What the engine last sent to Exchange for a journal entry, written
+   * before the request goes out: when the answer is lost (a crash), the
+   * retry's "conflict" with that very version is recognised as ours. */
+  "ALTER TABLE journal ADD COLUMN sent_ical TEXT;\n";
 
 typedef struct {
   int         version;

@@ -2119,6 +2119,7 @@ agl_journal_entry_free (AglJournalEntry *entry)
   g_free (entry->uid);
   g_free (entry->remote_id);
   g_free (entry->change_key);
+  g_free (entry->sent_ical);
   g_free (entry);
 }
 
@@ -2147,6 +2148,7 @@ read_journal_row (sqlite3_stmt *stmt,
   entry->remote_id = dup_column_text (stmt, 4);
   entry->change_key = dup_column_text (stmt, 5);
   entry->created = sqlite3_column_int64 (stmt, 6);
+  entry->sent_ical = dup_column_text (stmt, 7);
   return entry;
 }
 
@@ -2179,7 +2181,7 @@ agl_store_list_journal (AglStore    *self,
     return NULL;
 
   stmt = prepare (self,
-                  "SELECT seq, item_id, uid, op, remote_id, change_key, created "
+                  "SELECT seq, item_id, uid, op, remote_id, change_key, created, sent_ical "
                   "FROM journal WHERE account_id = ?1 ORDER BY seq",
                   error);
   if (stmt == NULL)
@@ -3004,9 +3006,12 @@ complete_journal_entry_locked (AglStore    *self,
 
       /* Later entries of the same appointment copied the link as it was
        * at their edit (none, or the old change key); they go out with
-       * this one. */
+       * this one.  They also learn what this one sent, so that a later
+       * delete recognises that version on Exchange as ours. */
       later = prepare (self,
-                       "UPDATE journal SET remote_id = ?3, change_key = ?4 "
+                       "UPDATE journal SET remote_id = ?3, change_key = ?4, "
+                       "  sent_ical = coalesce (sent_ical, "
+                       "    (SELECT sent_ical FROM journal WHERE seq = ?2)) "
                        "WHERE item_id = ?1 AND seq > ?2",
                        error);
       if (later == NULL)
@@ -3938,4 +3943,50 @@ agl_store_list_unconfirmed (AglStore    *self,
       g_ptr_array_add (ids, dup_column_text (stmt, 0));
     }
   return g_steal_pointer (&ids);
+}
+
+/**
+ * agl_store_mark_journal_sent:
+ * @self: a store
+ * @seq: a journal entry
+ * @sent_ical: the version about to be sent to Exchange for it
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Records, before the request goes out, what the engine sends for a
+ * journal entry: should the answer be lost, the retry recognises that
+ * version on Exchange as its own instead of a conflict.  No signal.
+ *
+ * Returns: whether it was recorded
+ */
+gboolean
+agl_store_mark_journal_sent (AglStore    *self,
+                             gint64       seq,
+                             const char  *sent_ical,
+                             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (sent_ical != NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  stmt = prepare (self, "UPDATE journal SET sent_ical = ?2 WHERE seq = ?1", error);
+  ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_int64 (stmt, 1, seq);
+      bind_text (stmt, 2, sent_ical);
+      ok = step_done (self, stmt, error);
+    }
+  if (ok && sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_NOT_FOUND,
+                   _("There is no journal entry %lld; it may have been cleared already."),
+                   (long long) seq);
+      ok = FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  return end_write (self, ok, error);
 }

@@ -44,6 +44,8 @@ typedef enum {
  * @remote_id: the linked remote item at the time of the edit, or %NULL
  * @change_key: its change key at the time of the edit, or %NULL
  * @created: Unix time of the edit
+ * @sent_ical: (nullable): the version last sent to Exchange for this entry
+ *   (agl_store_mark_journal_sent()), %NULL before a first attempt
  *
  * A local edit of an account's agenda that Exchange has not seen yet.
  */
@@ -56,6 +58,7 @@ typedef struct {
   char         *remote_id;
   char         *change_key;
   gint64        created;
+  char         *sent_ical;
 } AglJournalEntry;
 
 void agl_journal_entry_free (AglJournalEntry *entry);
@@ -267,6 +270,10 @@ gboolean    agl_store_get_item_link       (AglStore          *self,
                                            GError           **error);
 GPtrArray  *agl_store_list_journal        (AglStore          *self,
                                            const char        *account,
+                                           GError           **error);
+gboolean    agl_store_mark_journal_sent   (AglStore          *self,
+                                           gint64             seq,
+                                           const char        *sent_ical,
                                            GError           **error);
 gboolean    agl_store_clear_journal_entry (AglStore          *self,
                                            gint64             seq,

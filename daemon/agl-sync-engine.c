@@ -96,6 +96,7 @@ struct _AglSyncEngine
   guint              watch_failures;
   gboolean           watching;
   AglRemoteSubscription *pull;
+  GCancellable      *watch_cancellable; /* the notifications of this remote */
 
   AglSyncStatus      status;
   gint64             last_sync;
@@ -240,6 +241,26 @@ replace_uid (const char *ical,
   return text;
 }
 
+/* Forgets the backend and everything watching it; the next cycle
+ * connects afresh. */
+static void
+drop_remote (AglSyncEngine *self)
+{
+  if (self->watch_cancellable != NULL)
+    g_cancellable_cancel (self->watch_cancellable);
+  g_clear_object (&self->watch_cancellable);
+  g_clear_handle_id (&self->watch_source, g_source_remove);
+  if (self->remote != NULL && self->changed_id != 0)
+    g_clear_signal_handler (&self->changed_id, self->remote);
+  self->changed_id = 0;
+  if (self->remote != NULL && self->pull != NULL)
+    agl_remote_unsubscribe_async (self->remote, self->pull->id, NULL, NULL, NULL);
+  g_clear_pointer (&self->pull, agl_remote_subscription_free);
+  self->watching = FALSE;
+  self->notify = AGL_SYNC_NOTIFY_NONE;
+  g_clear_object (&self->remote);
+}
+
 /* The cycle's end */
 
 static void
@@ -297,7 +318,7 @@ finish_cycle (AglSyncEngine *self,
       self->status = AGL_SYNC_STATUS_OFFLINE;
       /* Reconnect next time: the server or its sign-in may have changed. */
       if (error->domain != AGL_ERROR)
-        g_clear_object (&self->remote);
+        drop_remote (self);
       return_waiters (self, error);
 
       window = MIN ((guint64) RETRY_CAP_MS, (guint64) RETRY_BASE_MS << MIN (self->retry_attempt, 20u));
@@ -414,6 +435,9 @@ complete_entry (Push        *push,
 
 static void create_remote (Push *push);
 static void deleted_cb    (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data);
+static void updated_cb    (GObject      *source,
                            GAsyncResult *result,
                            gpointer      user_data);
 
@@ -540,10 +564,25 @@ conflict_read_cb (GObject      *source,
       push_done (g_steal_pointer (&push), error);
       return;
     }
+  g_clear_pointer (&push->remote, agl_remote_item_free);
   push->remote = g_ptr_array_steal_index (items, 0);
 
   /* Not a conflict after all: Exchange has our own write, whose answer
    * was lost (a crash), or nothing changed there since our link. */
+  if (push->item != NULL && push->entry->sent_ical != NULL &&
+      g_strcmp0 (push->entry->sent_ical, push->item->ical) != 0 &&
+      agl_remote_same_content (push->self->remote, push->remote->ical, push->entry->sent_ical))
+    {
+      Push *owned = g_steal_pointer (&push);
+
+      /* An earlier version of ours is there; send the newer one on it. */
+      agl_remote_update_item_async (owned->self->remote, owned->remote->id,
+                                    owned->remote->change_key, owned->remote->ical,
+                                    owned->item->ical, AGL_REMOTE_CONFLICT_NEVER_OVERWRITE,
+                                    AGL_REMOTE_SEND_NONE, owned->self->cancellable, updated_cb,
+                                    owned);
+      return;
+    }
   if (push->item != NULL &&
       agl_remote_same_content (push->self->remote, push->remote->ical, push->item->ical))
     {
@@ -555,8 +594,12 @@ conflict_read_cb (GObject      *source,
       }
       return;
     }
-  if (push->item == NULL && push->entry->change_key != NULL &&
-      g_strcmp0 (push->remote->change_key, push->entry->change_key) == 0)
+  if (push->item == NULL &&
+      ((push->entry->change_key != NULL &&
+        g_strcmp0 (push->remote->change_key, push->entry->change_key) == 0) ||
+       (push->entry->sent_ical != NULL &&
+        agl_remote_same_content (push->self->remote, push->remote->ical,
+                                 push->entry->sent_ical))))
     {
       {
         Push *owned = g_steal_pointer (&push);
@@ -686,7 +729,8 @@ update_remote (Push       *push,
   g_autofree char *base = NULL;
   GError *error = NULL;
 
-  if (!agl_store_get_item_base (push->self->store, push->entry->item_id, &base, &error))
+  if (!agl_store_get_item_base (push->self->store, push->entry->item_id, &base, &error) ||
+      !agl_store_mark_journal_sent (push->self->store, push->entry->seq, push->item->ical, &error))
     {
       push_done (push, error);
       return;
@@ -856,8 +900,19 @@ push_entry (AglSyncEngine   *self,
 
   if (entry->op != AGL_JOURNAL_DELETE && push->item == NULL)
     {
-      /* Deleted here since; its delete entry follows and does the rest. */
-      complete_entry (push, entry->remote_id, entry->change_key, NULL, NULL);
+      /* Deleted here since; its delete entry follows and does the rest
+       * (it looks for the local identity when there is no link yet). */
+      if (entry->remote_id != NULL)
+        {
+          complete_entry (push, entry->remote_id, entry->change_key, NULL, NULL);
+        }
+      else
+        {
+          GError *clear_error = NULL;
+
+          agl_store_clear_journal_entry (self->store, entry->seq, &clear_error);
+          push_done (push, clear_error);
+        }
       return;
     }
 
@@ -1381,7 +1436,9 @@ events_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   events = agl_remote_get_events_finish (AGL_REMOTE (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* Cancelled, or about a backend dropped since. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      AGL_REMOTE (source) != self->remote)
     return;
   if (events == NULL)
     {
@@ -1404,7 +1461,7 @@ events_cb (GObject      *source,
 static void
 pull_events (AglSyncEngine *self)
 {
-  agl_remote_get_events_async (self->remote, self->pull, self->cancellable, events_cb,
+  agl_remote_get_events_async (self->remote, self->pull, self->watch_cancellable, events_cb,
                                g_object_ref (self));
 }
 
@@ -1416,9 +1473,14 @@ subscribed_cb (GObject      *source,
   g_autoptr(AglSyncEngine) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  self->pull = agl_remote_subscribe_finish (AGL_REMOTE (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  g_autoptr(AglRemoteSubscription) subscription = NULL;
+
+  subscription = agl_remote_subscribe_finish (AGL_REMOTE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      AGL_REMOTE (source) != self->remote)
     return;
+  g_clear_pointer (&self->pull, agl_remote_subscription_free);
+  self->pull = g_steal_pointer (&subscription);
   if (self->pull == NULL)
     {
       engine_log (self, G_LOG_LEVEL_MESSAGE,
@@ -1441,13 +1503,17 @@ watch_cb (GObject      *source,
 {
   g_autoptr(AglSyncEngine) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean closed = agl_remote_watch_finish (AGL_REMOTE (source), result, &error);
 
-  if (agl_remote_watch_finish (AGL_REMOTE (source), result, &error))
+  /* About a backend dropped since: its successor has its own watch. */
+  if (AGL_REMOTE (source) != self->remote)
+    return;
+  if (closed)
     {
       /* Closed at its timeout: re-issue at once, nothing was lost. */
       self->watch_failures = 0;
       if (self->started && self->remote != NULL)
-        agl_remote_watch_async (self->remote, WATCH_MINUTES, self->cancellable, watch_cb,
+        agl_remote_watch_async (self->remote, WATCH_MINUTES, self->watch_cancellable, watch_cb,
                                 g_object_ref (self));
       else
         self->watching = FALSE;
@@ -1462,7 +1528,7 @@ watch_cb (GObject      *source,
     {
       engine_log (self, G_LOG_LEVEL_MESSAGE,
                   _("The server refuses streaming notifications; using a pull subscription"));
-      agl_remote_subscribe_async (self->remote, NULL, self->cancellable, subscribed_cb,
+      agl_remote_subscribe_async (self->remote, NULL, self->watch_cancellable, subscribed_cb,
                                     g_object_ref (self));
       return;
     }
@@ -1500,13 +1566,13 @@ watch_again_cb (gpointer user_data)
       if (self->pull != NULL)
         pull_events (self);
       else
-        agl_remote_subscribe_async (self->remote, NULL, self->cancellable, subscribed_cb,
+        agl_remote_subscribe_async (self->remote, NULL, self->watch_cancellable, subscribed_cb,
                                     g_object_ref (self));
       break;
     case AGL_SYNC_NOTIFY_NONE:
     case AGL_SYNC_NOTIFY_STREAMING:
     default:
-      agl_remote_watch_async (self->remote, WATCH_MINUTES, self->cancellable, watch_cb,
+      agl_remote_watch_async (self->remote, WATCH_MINUTES, self->watch_cancellable, watch_cb,
                                 g_object_ref (self));
       break;
     }
@@ -1516,12 +1582,14 @@ watch_again_cb (gpointer user_data)
 static void
 start_watch (AglSyncEngine *self)
 {
+  if (self->watch_cancellable == NULL)
+    self->watch_cancellable = g_cancellable_new ();
   self->watching = TRUE;
   self->notify = AGL_SYNC_NOTIFY_STREAMING;
   if (self->changed_id == 0)
     self->changed_id = g_signal_connect (self->remote, "changed",
                                          G_CALLBACK (remote_changed_cb), self);
-  agl_remote_watch_async (self->remote, WATCH_MINUTES, self->cancellable, watch_cb,
+  agl_remote_watch_async (self->remote, WATCH_MINUTES, self->watch_cancellable, watch_cb,
                                 g_object_ref (self));
   emit_changed (self);
 }
@@ -1656,12 +1724,7 @@ agl_sync_engine_stop (AglSyncEngine *self)
   g_clear_handle_id (&self->watch_source, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  if (self->remote != NULL && self->changed_id != 0)
-    g_clear_signal_handler (&self->changed_id, self->remote);
-  if (self->remote != NULL && self->pull != NULL)
-    agl_remote_unsubscribe_async (self->remote, self->pull->id, NULL, NULL, NULL);
-  g_clear_pointer (&self->pull, agl_remote_subscription_free);
-  self->watching = FALSE;
+  drop_remote (self);
   for (guint i = 0; self->waiters != NULL && i < self->waiters->len; i++)
     g_task_return_new_error (g_ptr_array_index (self->waiters, i), G_IO_ERROR,
                              G_IO_ERROR_CANCELLED, _("The account’s sync was stopped."));
