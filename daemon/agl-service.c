@@ -559,7 +559,7 @@ preview_counted_cb (GObject      *source,
                                        "Its agenda holds %u appointments from %s: ",
                                        op->info.n_linked),
                           op->info.n_linked, op->old->email);
-  g_string_append_printf (message, _("those that %s does not have too leave the agenda and are "
+  g_string_append_printf (message, _("those that %s does not also have leave the agenda and are "
                                      "kept as conflict records (they stay in %s). "),
                           op->account->email, op->old->email);
   if (agl_sync_manager_count_remote_finish (AGL_SYNC_MANAGER (source), result, &n_remote, &error))

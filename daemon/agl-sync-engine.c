@@ -1127,8 +1127,12 @@ store_page (Pull *pull)
     if (unconfirmed->len > 0)
       {
         engine_log (self, G_LOG_LEVEL_INFO,
-                    _("%u appointments created here were deleted in Exchange before the next "
-                      "sync saw them"), unconfirmed->len);
+                    g_dngettext (GETTEXT_PACKAGE,
+                                 "%u appointment created here was deleted in Exchange before "
+                                 "the next sync saw it",
+                                 "%u appointments created here were deleted in Exchange before "
+                                 "the next sync saw them", unconfirmed->len),
+                    unconfirmed->len);
         if (!agl_store_apply_remote_changes (self->store, self->account->name, self->identity,
                                              gone, pull->page->state, NULL, NULL, NULL, NULL,
                                              &error))
@@ -1156,8 +1160,12 @@ store_page (Pull *pull)
         }
       if (retired > 0)
         engine_log (self, G_LOG_LEVEL_MESSAGE,
-                    _("%u appointments of the previous mailbox left the agenda (see "
-                      "agendalinectl conflicts)"), retired);
+                    g_dngettext (GETTEXT_PACKAGE,
+                                 "%u appointment of the previous mailbox left the agenda (see "
+                                 "agendalinectl conflicts)",
+                                 "%u appointments of the previous mailbox left the agenda (see "
+                                 "agendalinectl conflicts)", retired),
+                    retired);
       g_clear_pointer (&self->relink_ids, g_array_unref);
     }
   push_next (self);
