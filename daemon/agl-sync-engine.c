@@ -24,6 +24,21 @@
  * with a pending local edit is left alone by the store) before the local
  * edits go out.
  *
+ * Three things make a crash at any instant harmless beyond invariant 1:
+ *   - a change whose change key is the one stored (the echo of our own
+ *     write) is not read again; it only confirms the link;
+ *   - a link made by our CreateItem stays "unconfirmed" until a page
+ *     reports the item; one still unconfirmed after a complete pull was
+ *     deleted in Exchange before we saw it (SyncFolderItems folds a
+ *     create and a delete into nothing), and goes here too;
+ *   - what is sent for a journal entry is stored before the request goes
+ *     out, so a retry whose change key is stale recognises Exchange's
+ *     version as its own write (no false conflict).
+ * Not covered: a crash between the reset of a re-pointed account and the
+ * end of its first sync forgets which appointments came from the old
+ * mailbox; they then stay in the agenda, linked to nothing, and are
+ * neither sent nor deleted.
+ *
  * Notifications only wake the engine (invariant 4): a streaming
  * subscription, a pull subscription where streaming is refused, polling
  * where neither works.  Wakes during a cycle coalesce into one more cycle.
