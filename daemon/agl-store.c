@@ -3693,8 +3693,38 @@ retire_unlinked_locked (AglStore     *self,
 {
   gint64 account_id;
 
+  g_autoptr(GArray) orphans = NULL;
+
   if (!lookup_sync_account_id (self, account, &account_id, error))
     return FALSE;
+
+  if (item_ids == NULL)
+    {
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      gboolean found;
+
+      orphans = id_array_new ();
+      stmt = prepare (self,
+                      "SELECT i.id FROM items AS i WHERE i.account_id = ?1 "
+                      "  AND NOT EXISTS (SELECT 1 FROM item_links WHERE item_id = i.id) "
+                      "  AND NOT EXISTS (SELECT 1 FROM journal WHERE item_id = i.id)",
+                      error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, account_id);
+      for (;;)
+        {
+          gint64 id;
+
+          if (!step_row (self, stmt, &found, error))
+            return FALSE;
+          if (!found)
+            break;
+          id = sqlite3_column_int64 (stmt, 0);
+          g_array_append_val (orphans, id);
+        }
+      item_ids = orphans;
+    }
 
   for (guint i = 0; i < item_ids->len; i++)
     {
@@ -3734,17 +3764,19 @@ retire_unlinked_locked (AglStore     *self,
  * agl_store_retire_unlinked:
  * @self: a store
  * @account: an account name
- * @item_ids: (element-type gint64): appointments that were linked under
- *   the account's previous identity
+ * @item_ids: (element-type gint64) (nullable): appointments that were
+ *   linked under the account's previous identity; %NULL: every appointment
+ *   of the account
  * @reason: the conflict records' reason, for the user
  * @n_retired: (out) (optional): how many were retired
  * @error: return location for a store error
  *
- * After the first complete sync of a new identity: each of @item_ids that
- * is still in the account but linked to nothing (the new mailbox does not
- * have it) and has no pending edit leaves the agenda and becomes a
- * conflict record, so that nothing is lost and nothing is pushed into a
- * mailbox it never belonged to.  One transaction; emits
+ * After a complete sync: each of @item_ids that is still in the account
+ * but linked to nothing (the mailbox does not have it: after a new
+ * identity, or a reset the engine did not live to finish) and has no
+ * pending edit leaves the agenda and becomes a conflict record, so that
+ * nothing is lost and nothing is pushed into a mailbox it never belonged
+ * to.  One transaction; emits
  * #AglStore::agenda-changed.
  *
  * Returns: whether it worked
@@ -3762,7 +3794,7 @@ agl_store_retire_unlinked (AglStore     *self,
   gboolean ok;
 
   g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
-  g_return_val_if_fail (item_ids != NULL && reason != NULL, FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
 
   if (!begin_write (self, error))
     return FALSE;

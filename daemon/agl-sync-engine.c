@@ -34,10 +34,9 @@
  *   - what is sent for a journal entry is stored before the request goes
  *     out, so a retry whose change key is stale recognises Exchange's
  *     version as its own write (no false conflict).
- * Not covered: a crash between the reset of a re-pointed account and the
- * end of its first sync forgets which appointments came from the old
- * mailbox; they then stay in the agenda, linked to nothing, and are
- * neither sent nor deleted.
+ *   - after every complete pull, an appointment linked to nothing with no
+ *     edit waiting is not in the mailbox (a re-pointed account, or a reset
+ *     a crash cut short): it leaves the agenda as a conflict record.
  *
  * Notifications only wake the engine (invariant 4): a streaming
  * subscription, a pull subscription where streaming is refused, polling
@@ -89,7 +88,7 @@ struct _AglSyncEngine
   AglRemote         *remote;
   char              *identity;
   char              *server_version;
-  GArray            *relink_ids;     /* linked under the previous identity */
+  gboolean           relinking;      /* a first sync after a reset */
 
   GCancellable      *cancellable;    /* everything; cancelled by stop */
   gboolean           started;
@@ -1052,7 +1051,7 @@ store_page (Pull *pull)
   AglSyncEngine *self = pull->self;
   g_autoptr(AglRemoteChangeSet) set = agl_remote_change_set_new ();
   g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (gint64));
-  gboolean fresh = self->relink_ids != NULL;
+  gboolean fresh = self->relinking;
   GError *error = NULL;
 
   for (guint i = 0; i < pull->page->changes->len; i++)
@@ -1161,28 +1160,30 @@ store_page (Pull *pull)
   }
   pull_free (pull);
 
-  if (self->relink_ids != NULL)
-    {
-      guint retired = 0;
+  /* In step now: an appointment linked to nothing with no edit waiting
+   * is not in the mailbox (the account was re-pointed, or a reset was cut
+   * short by a crash).  It leaves the agenda as a conflict record. */
+  {
+    guint retired = 0;
 
-      if (!agl_store_retire_unlinked (self->store, self->account->name, self->relink_ids,
-                                      _("Not in the account’s new mailbox; kept here so that it "
-                                        "can be restored."),
-                                      &retired, &error))
-        {
-          finish_cycle (self, error);
-          return;
-        }
-      if (retired > 0)
-        engine_log (self, G_LOG_LEVEL_MESSAGE,
-                    g_dngettext (GETTEXT_PACKAGE,
-                                 "%u appointment of the previous mailbox left the agenda (see "
-                                 "agendalinectl conflicts)",
-                                 "%u appointments of the previous mailbox left the agenda (see "
-                                 "agendalinectl conflicts)", retired),
-                    retired);
-      g_clear_pointer (&self->relink_ids, g_array_unref);
-    }
+    if (!agl_store_retire_unlinked (self->store, self->account->name, NULL,
+                                    _("Not in the account’s mailbox; kept here so that it "
+                                      "can be restored."),
+                                    &retired, &error))
+      {
+        finish_cycle (self, error);
+        return;
+      }
+    if (retired > 0)
+      engine_log (self, G_LOG_LEVEL_MESSAGE,
+                  g_dngettext (GETTEXT_PACKAGE,
+                               "%u appointment is not in the mailbox and left the agenda (see "
+                               "agendalinectl conflicts)",
+                               "%u appointments are not in the mailbox and left the agenda (see "
+                               "agendalinectl conflicts)", retired),
+                  retired);
+    self->relinking = FALSE;
+  }
   push_next (self);
 }
 
@@ -1250,16 +1251,15 @@ page_cb (GObject      *source,
   pull->page = agl_remote_sync_folder_items_finish (AGL_REMOTE (source), result, &error);
   if (pull->page == NULL)
     {
-      if (classify (error) == FAILURE_INVALID_STATE && self->relink_ids == NULL)
+      if (classify (error) == FAILURE_INVALID_STATE && !self->relinking)
         {
           /* The server no longer knows the state (a restored mailbox):
            * start afresh and re-link, as for a new identity. */
           engine_log (self, G_LOG_LEVEL_WARNING, _("Exchange refused the stored sync state; "
                                                     "syncing the whole calendar again"));
           g_clear_error (&error);
-          self->relink_ids = agl_store_list_linked_items (self->store, self->account->name, &error);
-          if (self->relink_ids != NULL &&
-              agl_store_reset_sync_state (self->store, self->account->name, &error))
+          self->relinking = TRUE;
+          if (agl_store_reset_sync_state (self->store, self->account->name, &error))
             {
               pull_page (self);
               return;
@@ -1326,16 +1326,15 @@ begin_sync (AglSyncEngine *self)
       finish_cycle (self, error);
       return;
     }
-  if (info.other_identity && self->relink_ids == NULL)
+  if (info.other_identity && !self->relinking)
     {
       /* Re-pointed (DESIGN.md invariant 3): forget the old mailbox's ids
        * and states, keep the appointments to re-link them. */
       engine_log (self, G_LOG_LEVEL_MESSAGE,
                   _("The account now reaches another server or mailbox; starting a fresh "
                     "sync and re-linking its appointments"));
-      self->relink_ids = agl_store_list_linked_items (self->store, self->account->name, &error);
-      if (self->relink_ids == NULL ||
-          !agl_store_reset_sync_state (self->store, self->account->name, &error))
+      self->relinking = TRUE;
+      if (!agl_store_reset_sync_state (self->store, self->account->name, &error))
         {
           finish_cycle (self, error);
           return;
@@ -1637,7 +1636,6 @@ agl_sync_engine_finalize (GObject *object)
   agl_account_free (self->account);
   g_free (self->identity);
   g_free (self->server_version);
-  g_clear_pointer (&self->relink_ids, g_array_unref);
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->waiters);
   g_ptr_array_unref (self->cycle_waiters);
