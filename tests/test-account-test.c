@@ -18,211 +18,42 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "agl-sync-harness.h"
+
 #define WAIT_TIMEOUT_SECONDS 30
 
 typedef struct {
-  GTestDBus       *bus;
-  GDBusConnection *connection;
-  guint            watch_id;
-  gboolean         daemon_serving;
-  char            *dir;
-  GSubprocess     *server;
-  char            *url;
-  GSubprocess     *daemon;
-  char            *daemon_log;
+  AglSyncHarness h;
 } Fixture;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} CtlResult;
-
-static void
-ctl_result_free (CtlResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlResult, ctl_result_free)
-
-static const char *
-test_env (const char *name)
-{
-  const char *value = g_getenv (name);
-
-  if (value == NULL)
-    g_error ("%s is not set; run this test with “meson test”", name);
-  return value;
-}
-
-static char *
-server_fixture (const char *name)
-{
-  return g_build_filename (test_env ("AGL_EWS_SERVER_FIXTURES"), name, NULL);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until *@flag or the timeout. */
-static gboolean
-wait_for_flag (gboolean *flag)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return *flag;
-}
-
-static void
-name_appeared_cb (GDBusConnection *connection,
-                  const char      *name,
-                  const char      *owner,
-                  gpointer         user_data)
-{
-  ((Fixture *) user_data)->daemon_serving = TRUE;
-}
-
-static GSubprocessLauncher *
-new_launcher (Fixture          *f,
-              GSubprocessFlags  flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-  g_autofree char *home = g_build_filename (f->dir, "home", NULL);
-  g_autofree char *config = g_build_filename (home, ".config", NULL);
-  g_autofree char *data = g_build_filename (home, ".local", "share", NULL);
-  g_autofree char *cache = g_build_filename (home, ".cache", NULL);
-
-  /* Nothing outside the scratch directory; passwords go to the daemon's
-   * fallback file (no Secret Service on the test bus). */
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
-                                g_test_dbus_get_bus_address (f->bus), TRUE);
-  g_subprocess_launcher_setenv (launcher, "SOUP_NTLM_AUTH_DEBUG", "", TRUE);
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
-  g_subprocess_launcher_set_cwd (launcher, f->dir);
-  return launcher;
-}
-
-typedef struct {
-  char     *line;
-  gboolean  done;
-} LineRead;
-
-static void
-line_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  LineRead *read = user_data;
-
-  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                          NULL, NULL);
-  read->done = TRUE;
-}
-
-/* The server prints its EWS URL once it listens. */
-static void
-start_server (Fixture *f)
-{
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *seed = server_fixture ("demo-seed.json");
-  g_autofree char *cert = server_fixture ("server.pem");
-  g_autofree char *key = server_fixture ("server-key.pem");
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  LineRead read = { NULL, FALSE };
-
-  f->server = g_subprocess_launcher_spawn (launcher, &error, test_env ("AGL_TEST_EWS_SERVER"),
-                                           "--seed", seed, "--cert", cert, "--key", key,
-                                           "--kit", test_env ("AGL_EWS_KIT"), "--port", "0",
-                                           NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->server));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
-  if (!wait_for_flag (&read.done) || read.line == NULL)
-    g_error ("agl-ews-server printed no URL within %d s", WAIT_TIMEOUT_SECONDS);
-  g_assert_true (g_str_has_prefix (read.line, "https://127.0.0.1:"));
-  f->url = read.line;
-}
-
-static void
-start_daemon (Fixture *f)
-{
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *db = g_build_filename (f->dir, "agenda.db", NULL);
-  g_autoptr(GError) error = NULL;
-
-  f->daemon_log = g_build_filename (f->dir, "agendalined.log", NULL);
-  g_subprocess_launcher_set_stdout_file_path (launcher, f->daemon_log);
-  /* The EWS client logs the RequestServerVersion of every request it
-   * sends; the test server keeps no log of its own. */
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "agendalined-ews", TRUE);
-  f->daemon = g_subprocess_launcher_spawn (launcher, &error, test_env ("AGL_TEST_DAEMON"),
-                                           "--db", db, NULL);
-  g_assert_no_error (error);
-  if (!wait_for_flag (&f->daemon_serving))
-    g_error ("agendalined did not come up on the bus within %d s", WAIT_TIMEOUT_SECONDS);
-}
-
+/* What the daemon logged, as TAP comments. */
 static void
 dump_daemon_log (Fixture *f)
 {
   g_autofree char *log = NULL;
 
-  if (g_file_get_contents (f->daemon_log, &log, NULL, NULL))
+  if (g_file_get_contents (f->h.daemon_log, &log, NULL, NULL))
     g_test_message ("agendalined:\n%s", log);
 }
 
-static CtlResult *
+static AglCtlResult *
 run_ctl (Fixture    *f,
          const char *input,
          ...) G_GNUC_NULL_TERMINATED;
 
-static CtlResult *
+static AglCtlResult *
 run_ctl (Fixture    *f,
          const char *input,
          ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  CtlResult *result = g_new0 (CtlResult, 1);
-  const char *arg;
+  AglCtlResult *result;
   va_list ap;
 
-  g_ptr_array_add (argv, (char *) test_env ("AGL_TEST_CTL"));
   va_start (ap, input);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
+  result = agl_sync_harness_run_ctl_valist (&f->h, input, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                              G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process)
-                                                        : -1;
-  g_test_message ("$ agendalinectl %s -> %d\nstdout: %s\nstderr: %s",
-                  (const char *) argv->pdata[1], result->status, result->out, result->err);
+  g_test_message ("%s -> %d\nstdout: %s\nstderr: %s", result->command, result->status,
+                  result->out, result->err);
   if (result->status != 0)
     dump_daemon_log (f);
   return result;
@@ -233,12 +64,12 @@ static void
 add_alice (Fixture    *f,
            const char *password)
 {
-  g_autofree char *ca = server_fixture ("ca.pem");
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
   g_autofree char *input = g_strconcat (password, "\n", NULL);
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
 
   result = run_ctl (f, input, "account", "add", "work", "--email", "alice@example.org",
-                    "--url", f->url, "--auth", "ntlm", "--user", "alice", "--domain", "EXAMPLE",
+                    "--url", f->h.url, "--auth", "ntlm", "--user", "alice", "--domain", "EXAMPLE",
                     "--ca-file", ca, "--password-stdin", NULL);
   g_assert_cmpint (result->status, ==, 0);
 }
@@ -250,11 +81,11 @@ add_service_account (Fixture    *f,
                      const char *name,
                      const char *mailbox)
 {
-  g_autofree char *ca = server_fixture ("ca.pem");
-  g_autoptr(CtlResult) result = NULL;
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
+  g_autoptr(AglCtlResult) result = NULL;
 
   result = run_ctl (f, "Agendaline-service-1\n", "account", "add", name, "--email", mailbox,
-                    "--url", f->url, "--auth", "ntlm", "--user", "svc-agendaline",
+                    "--url", f->h.url, "--auth", "ntlm", "--user", "svc-agendaline",
                     "--domain", "EXAMPLE", "--impersonate", "--ca-file", ca, "--password-stdin",
                     NULL);
   g_assert_cmpint (result->status, ==, 0);
@@ -265,7 +96,7 @@ list_account (Fixture    *f,
               JsonParser *parser,
               const char *name)
 {
-  g_autoptr(CtlResult) result = run_ctl (f, NULL, "account", "list", "--json", NULL);
+  g_autoptr(AglCtlResult) result = run_ctl (f, NULL, "account", "list", "--json", NULL);
   g_autoptr(GError) error = NULL;
   JsonArray *array;
 
@@ -295,7 +126,7 @@ requested_versions (Fixture *f,
   g_auto(GStrv) lines = NULL;
   gsize length;
 
-  g_assert_true (g_file_get_contents (f->daemon_log, &log, &length, NULL));
+  g_assert_true (g_file_get_contents (f->h.daemon_log, &log, &length, NULL));
   g_assert_cmpuint (offset, <=, length);
   lines = g_strsplit (log + offset, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -317,7 +148,7 @@ daemon_log_length (Fixture *f)
   g_autofree char *log = NULL;
   gsize length = 0;
 
-  g_assert_true (g_file_get_contents (f->daemon_log, &log, &length, NULL));
+  g_assert_true (g_file_get_contents (f->h.daemon_log, &log, &length, NULL));
   return length;
 }
 
@@ -325,100 +156,37 @@ static void
 setup (Fixture       *f,
        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
+  static const char * const child_env[] = { "SOUP_NTLM_AUTH_DEBUG=", "G_DEBUG=gc-friendly", NULL };
+  g_autofree char *seed = agl_sync_harness_server_fixture ("demo-seed.json");
 
-  f->dir = g_dir_make_tmp ("agl-account-test-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (f->bus);
-  f->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (f->bus),
-                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                          NULL, NULL, &error);
-  g_assert_no_error (error);
-  f->watch_id = g_bus_watch_name_on_connection (f->connection, AGL_BUS_NAME,
-                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                                name_appeared_cb, NULL, f, NULL);
-  start_server (f);
-  start_daemon (f);
-}
-
-static void
-process_exited_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-stop_process (GSubprocess *process)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_wait_async (process, NULL, process_exited_cb, &exited);
-  g_subprocess_send_signal (process, SIGTERM);
-  if (!wait_for_flag (&exited))
-    {
-      g_subprocess_force_exit (process);
-      g_error ("%s did not exit on SIGTERM", g_subprocess_get_identifier (process));
-    }
-}
-
-static void
-remove_recursively (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_recursively (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
+  f->h.timeout_seconds = WAIT_TIMEOUT_SECONDS;
+  f->h.child_env = child_env;
+  agl_sync_harness_init (&f->h, "agl-account-test-XXXXXX");
+  agl_sync_harness_start_server (&f->h, seed);
+  /* The EWS client logs the RequestServerVersion of every request it
+   * sends; the test server keeps no log of its own. */
+  agl_sync_harness_start_daemon (&f->h, "agendalined.log", "agendalined-ews");
 }
 
 static void
 teardown (Fixture       *f,
           gconstpointer  data)
 {
-  stop_process (f->daemon);
-  stop_process (f->server);
-  g_bus_unwatch_name (f->watch_id);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  g_test_dbus_down (f->bus);
-  g_clear_object (&f->bus);
-  g_clear_object (&f->daemon);
-  g_clear_object (&f->server);
-  remove_recursively (f->dir);
-  g_free (f->dir);
-  g_free (f->url);
-  g_free (f->daemon_log);
+  agl_sync_harness_clear (&f->h, TRUE);
 }
 
 static void
 test_connected (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
   g_autofree char *expected = NULL;
 
   add_alice (f, "Agendaline-demo-1");
   result = run_ctl (f, NULL, "account", "test", "work", NULL);
   g_assert_cmpint (result->status, ==, 0);
   expected = g_strdup_printf ("Connected to Microsoft Exchange (v15.1.2507.39) at %s as "
-                              "alice@example.org; impersonation not used.\n", f->url);
+                              "alice@example.org; impersonation not used.\n", f->h.url);
   g_assert_cmpstr (result->out, ==, expected);
   g_assert_cmpstr (result->err, ==, "");
 }
@@ -427,7 +195,7 @@ static void
 test_json (Fixture       *f,
            gconstpointer  data)
 {
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *object;
@@ -438,7 +206,7 @@ test_json (Fixture       *f,
   json_parser_load_from_data (parser, result->out, -1, &error);
   g_assert_no_error (error);
   object = json_node_get_object (json_parser_get_root (parser));
-  g_assert_cmpstr (json_object_get_string_member (object, "url"), ==, f->url);
+  g_assert_cmpstr (json_object_get_string_member (object, "url"), ==, f->h.url);
   g_assert_cmpstr (json_object_get_string_member (object, "server_version"), ==, "15.1.2507.39");
   g_assert_cmpstr (json_object_get_string_member (object, "product"), ==, "Microsoft Exchange");
   g_assert_cmpstr (json_object_get_string_member (object, "mailbox"), ==, "alice@example.org");
@@ -450,7 +218,7 @@ static void
 test_wrong_password (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
 
   add_alice (f, "not-the-password");
   result = run_ctl (f, NULL, "account", "test", "work", NULL);
@@ -465,8 +233,8 @@ static void
 test_untrusted_certificate (Fixture       *f,
                             gconstpointer  data)
 {
-  g_autoptr(CtlResult) update = NULL;
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) update = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
 
   add_alice (f, "Agendaline-demo-1");
   update = run_ctl (f, NULL, "account", "update", "work", "--ca-file", "", NULL);
@@ -481,8 +249,8 @@ static void
 test_impersonation_works (Fixture       *f,
                           gconstpointer  data)
 {
-  g_autoptr(CtlResult) result = NULL;
-  g_autoptr(CtlResult) json = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
+  g_autoptr(AglCtlResult) json = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *expected = NULL;
@@ -492,7 +260,7 @@ test_impersonation_works (Fixture       *f,
   result = run_ctl (f, NULL, "account", "test", "alice-via-service", NULL);
   g_assert_cmpint (result->status, ==, 0);
   expected = g_strdup_printf ("Connected to Microsoft Exchange (v15.1.2507.39) at %s as "
-                              "alice@example.org; impersonation works.\n", f->url);
+                              "alice@example.org; impersonation works.\n", f->h.url);
   g_assert_cmpstr (result->out, ==, expected);
   g_assert_cmpstr (result->err, ==, "");
 
@@ -512,7 +280,7 @@ assert_impersonation_refused (Fixture    *f,
                               const char *name,
                               const char *code)
 {
-  g_autoptr(CtlResult) result = run_ctl (f, NULL, "account", "test", name, NULL);
+  g_autoptr(AglCtlResult) result = run_ctl (f, NULL, "account", "test", name, NULL);
 
   g_assert_cmpint (result->status, ==, 1);
   g_assert_cmpstr (result->out, ==, "");
@@ -527,12 +295,12 @@ static void
 test_impersonation_denied (Fixture       *f,
                            gconstpointer  data)
 {
-  g_autofree char *ca = server_fixture ("ca.pem");
-  g_autoptr(CtlResult) add = NULL;
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
+  g_autoptr(AglCtlResult) add = NULL;
 
   /* Alice may not act for Bob: only the service account has the right. */
   add = run_ctl (f, "Agendaline-demo-1\n", "account", "add", "bob-via-alice",
-                 "--email", "bob@example.org", "--url", f->url, "--auth", "ntlm",
+                 "--email", "bob@example.org", "--url", f->h.url, "--auth", "ntlm",
                  "--user", "alice", "--domain", "EXAMPLE", "--impersonate", "--ca-file", ca,
                  "--password-stdin", NULL);
   g_assert_cmpint (add->status, ==, 0);
@@ -548,10 +316,10 @@ static void
 test_server_version_remembered (Fixture       *f,
                                 gconstpointer  data)
 {
-  g_autoptr(CtlResult) first = NULL;
-  g_autoptr(CtlResult) second = NULL;
-  g_autoptr(CtlResult) update = NULL;
-  g_autoptr(CtlResult) table = NULL;
+  g_autoptr(AglCtlResult) first = NULL;
+  g_autoptr(AglCtlResult) second = NULL;
+  g_autoptr(AglCtlResult) update = NULL;
+  g_autoptr(AglCtlResult) table = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_auto(GStrv) versions = NULL;
   JsonObject *object;

@@ -27,12 +27,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+
+#include "agl-sync-harness.h"
 
 #define START_TIMEOUT_SECONDS    30
 #define POLL_MS                  50
@@ -53,25 +54,9 @@
 #define TYPES_NS "http://schemas.microsoft.com/exchange/services/2006/types"
 
 typedef struct {
-  GTestDBus       *bus;
-  GDBusConnection *connection;
-  guint            watch_id;
-  gboolean         daemon_serving;
-  char            *dir;
-  GSubprocess     *server;
-  char            *url;
-  guint            port;
-  GSubprocess     *daemon;
-  char            *daemon_log;
-  SoupSession     *soup;
+  AglSyncHarness   h;
   GString         *late;        /* propagations slower than the limit */
 } Fixture;
-
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} CtlResult;
 
 /* An appointment of the local agenda, as ListItems gives it. */
 typedef struct {
@@ -86,16 +71,6 @@ typedef struct {
 } Appointment;
 
 static void
-ctl_result_free (CtlResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlResult, ctl_result_free)
-
-static void
 appointment_free (Appointment *appointment)
 {
   g_free (appointment->uid);
@@ -107,22 +82,6 @@ appointment_free (Appointment *appointment)
 }
 
 /* --- the harness -------------------------------------------------------- */
-
-static const char *
-test_env (const char *name)
-{
-  const char *value = g_getenv (name);
-
-  if (value == NULL)
-    g_error ("%s is not set; run this test with “meson test”", name);
-  return value;
-}
-
-static char *
-server_fixture (const char *name)
-{
-  return g_build_filename (test_env ("AGL_EWS_SERVER_FIXTURES"), name, NULL);
-}
 
 /* A TAP comment the parent's output keeps (g_test_message() is silent in
  * a test subprocess). */
@@ -145,54 +104,13 @@ note (const char *format,
   fflush (stdout);
 }
 
-static void
-dump_daemon_log (Fixture *f)
-{
-  g_autofree char *log = NULL;
-
-  if (f->daemon_log != NULL && g_file_get_contents (f->daemon_log, &log, NULL, NULL))
-    g_printerr ("---- agendalined's log ----\n%s---- end of agendalined's log ----\n", log);
-}
-
 /* Fails the case with @message after showing the daemon's log. */
 #define fail_case(f, ...) \
   G_STMT_START { \
     g_autofree char *fail_message_ = g_strdup_printf (__VA_ARGS__); \
-    dump_daemon_log (f); \
+    agl_sync_harness_dump_daemon_log (&(f)->h); \
     g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, fail_message_); \
   } G_STMT_END
-
-static gboolean
-flag_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop for @ms milliseconds: what the poll waits with. */
-static void
-iterate_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Runs the main loop until *@flag or the start-up timeout. */
-static gboolean
-wait_for_flag (gboolean *flag)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (START_TIMEOUT_SECONDS, flag_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return *flag;
-}
 
 typedef gboolean (*Condition) (Fixture *f, gconstpointer data);
 
@@ -215,7 +133,7 @@ poll_until (Fixture       *f,
       elapsed = (g_get_monotonic_time () - started) / 1e6;
       if (elapsed > deadline)
         return -1;
-      iterate_for (POLL_MS);
+      agl_sync_harness_run_for (POLL_MS);
     }
 }
 
@@ -266,185 +184,6 @@ await_propagation (Fixture       *f,
                             PROPAGATION_LIMIT_S);
 }
 
-static void
-name_appeared_cb (GDBusConnection *connection,
-                  const char      *name,
-                  const char      *owner,
-                  gpointer         user_data)
-{
-  ((Fixture *) user_data)->daemon_serving = TRUE;
-}
-
-static void
-name_vanished_cb (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         user_data)
-{
-  ((Fixture *) user_data)->daemon_serving = FALSE;
-}
-
-/* The server and the daemon die with the case's process, even when an
- * assertion aborts it. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static GSubprocessLauncher *
-new_launcher (Fixture          *f,
-              GSubprocessFlags  flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-  g_autofree char *home = g_build_filename (f->dir, "home", NULL);
-  g_autofree char *config = g_build_filename (home, ".config", NULL);
-  g_autofree char *data = g_build_filename (home, ".local", "share", NULL);
-  g_autofree char *cache = g_build_filename (home, ".cache", NULL);
-
-  /* Nothing outside the scratch directory; passwords go to the daemon's
-   * fallback file (no Secret Service on the test bus). */
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
-                                g_test_dbus_get_bus_address (f->bus), TRUE);
-  g_subprocess_launcher_setenv (launcher, "SOUP_NTLM_AUTH_DEBUG", "", TRUE);
-  g_subprocess_launcher_setenv (launcher, "GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  g_subprocess_launcher_setenv (launcher, "no_proxy", "*", TRUE);
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
-  g_subprocess_launcher_set_cwd (launcher, f->dir);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  return launcher;
-}
-
-typedef struct {
-  char     *line;
-  gboolean  done;
-} LineRead;
-
-static void
-line_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  LineRead *read = user_data;
-
-  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                          NULL, NULL);
-  read->done = TRUE;
-}
-
-/* Starts agl-ews-server with @seed; it prints its EWS URL once it listens. */
-static void
-start_server (Fixture    *f,
-              const char *seed)
-{
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *cert = server_fixture ("server.pem");
-  g_autofree char *key = server_fixture ("server-key.pem");
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  LineRead read = { NULL, FALSE };
-  const char *port;
-
-  f->server = g_subprocess_launcher_spawn (launcher, &error, test_env ("AGL_TEST_EWS_SERVER"),
-                                           "--seed", seed, "--cert", cert, "--key", key,
-                                           "--kit", test_env ("AGL_EWS_KIT"), "--port", "0",
-                                           NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->server));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
-  if (!wait_for_flag (&read.done) || read.line == NULL)
-    g_error ("agl-ews-server printed no URL within %d s", START_TIMEOUT_SECONDS);
-  g_assert_true (g_str_has_prefix (read.line, "https://127.0.0.1:"));
-  f->url = read.line;
-  port = f->url + strlen ("https://127.0.0.1:");
-  f->port = (guint) g_ascii_strtoull (port, NULL, 10);
-  g_assert_cmpuint (f->port, >, 0);
-}
-
-static void
-start_daemon (Fixture *f)
-{
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *db = g_build_filename (f->dir, "agenda.db", NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_free (f->daemon_log);
-  f->daemon_log = g_build_filename (f->dir, "agendalined.log", NULL);
-  g_subprocess_launcher_set_stdout_file_path (launcher, f->daemon_log);
-  /* AGL_TEST_DAEMON_MESSAGES=all shows the EWS traffic when debugging. */
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG",
-                                g_getenv ("AGL_TEST_DAEMON_MESSAGES") != NULL
-                                ? g_getenv ("AGL_TEST_DAEMON_MESSAGES") : "agendalined", TRUE);
-  f->daemon = g_subprocess_launcher_spawn (launcher, &error, test_env ("AGL_TEST_DAEMON"),
-                                           "--db", db, NULL);
-  g_assert_no_error (error);
-  if (!wait_for_flag (&f->daemon_serving))
-    g_error ("agendalined did not come up on the bus within %d s", START_TIMEOUT_SECONDS);
-}
-
-static void
-process_exited_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-stop_process (GSubprocess *process)
-{
-  gboolean exited = FALSE;
-
-  if (process == NULL)
-    return;
-  g_subprocess_wait_async (process, NULL, process_exited_cb, &exited);
-  g_subprocess_send_signal (process, SIGTERM);
-  if (!wait_for_flag (&exited))
-    {
-      g_subprocess_force_exit (process);
-      g_error ("%s did not exit on SIGTERM", g_subprocess_get_identifier (process));
-    }
-}
-
-static SoupSession *
-new_control_session (void)
-{
-  g_autofree char *ca = server_fixture ("ca.pem");
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GError) error = NULL;
-
-  database = g_tls_file_database_new (ca, &error);
-  g_assert_no_error (error);
-  return g_object_new (SOUP_TYPE_SESSION, "tls-database", database, "proxy-resolver", NULL,
-                       "timeout", 60, NULL);
-}
-
-static void
-remove_recursively (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_recursively (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
 /* --- seeds ------------------------------------------------------------- */
 
 static void
@@ -486,7 +225,7 @@ write_seed (Fixture *f,
             GString *bob_items)
 {
   g_autoptr(GString) seed = g_string_new ("{\"mailboxes\":[");
-  g_autofree char *path = g_build_filename (f->dir, "seed.json", NULL);
+  g_autofree char *path = g_build_filename (f->h.dir, "seed.json", NULL);
   g_autoptr(GError) error = NULL;
 
   append_mailbox (seed, ALICE, "alice", ALICE_PASSWORD, "Alice Martin", NULL, alice_items);
@@ -504,22 +243,18 @@ write_seed (Fixture *f,
 static void
 start_bus (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
+  /* The server and the daemon die with the case's process, even when an
+   * assertion aborts it; no proxy between them and the test. */
+  static const char * const child_env[] = {
+    "SOUP_NTLM_AUTH_DEBUG=", "GIO_USE_PROXY_RESOLVER=dummy", "no_proxy=*",
+    "G_DEBUG=gc-friendly", NULL
+  };
 
   f->late = g_string_new (NULL);
-  f->dir = g_dir_make_tmp ("agl-sync-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (f->bus);
-  f->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (f->bus),
-                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                          NULL, NULL, &error);
-  g_assert_no_error (error);
-  f->watch_id = g_bus_watch_name_on_connection (f->connection, AGL_BUS_NAME,
-                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                                name_appeared_cb, name_vanished_cb, f, NULL);
-  f->soup = new_control_session ();
+  f->h.timeout_seconds = START_TIMEOUT_SECONDS;
+  f->h.death_signal = SIGTERM;
+  f->h.child_env = child_env;
+  agl_sync_harness_init (&f->h, "agl-sync-XXXXXX");
 }
 
 static void
@@ -528,9 +263,12 @@ start_with_seed (Fixture *f,
                  GString *bob_items)
 {
   g_autofree char *seed = write_seed (f, alice_items, bob_items);
+  const char *messages = g_getenv ("AGL_TEST_DAEMON_MESSAGES");
 
-  start_server (f, seed);
-  start_daemon (f);
+  agl_sync_harness_start_server (&f->h, seed);
+  /* AGL_TEST_DAEMON_MESSAGES=all shows the EWS traffic when debugging. */
+  agl_sync_harness_start_daemon (&f->h, "agendalined.log",
+                                 messages != NULL ? messages : "agendalined");
 }
 
 /* Empty mailboxes: every appointment a case sees, it made. */
@@ -544,65 +282,31 @@ setup (Fixture *f)
 static void
 teardown (Fixture *f)
 {
-  stop_process (f->daemon);
-  stop_process (f->server);
-  g_bus_unwatch_name (f->watch_id);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_clear_object (&f->connection);
-  g_test_dbus_down (f->bus);
-  g_clear_object (&f->bus);
-  g_clear_object (&f->daemon);
-  g_clear_object (&f->server);
-  g_clear_object (&f->soup);
-  remove_recursively (f->dir);
-  g_free (f->dir);
-  g_free (f->url);
-  g_free (f->daemon_log);
+  agl_sync_harness_clear (&f->h, TRUE);
   g_string_free (f->late, TRUE);
 }
 
 /* --- acting as the user: agendalinectl ------------------------------- */
 
-static CtlResult *
+static AglCtlResult *
 run_ctl (Fixture    *f,
          const char *input,
          ...) G_GNUC_NULL_TERMINATED;
 
-static CtlResult *
+static AglCtlResult *
 run_ctl (Fixture    *f,
          const char *input,
          ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GString) line = g_string_new ("$ agendalinectl");
-  g_autoptr(GError) error = NULL;
-  CtlResult *result = g_new0 (CtlResult, 1);
-  const char *arg;
+  AglCtlResult *result;
   va_list ap;
 
-  g_ptr_array_add (argv, (char *) test_env ("AGL_TEST_CTL"));
   va_start (ap, input);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    {
-      g_ptr_array_add (argv, (char *) arg);
-      g_string_append_printf (line, " %s", arg);
-    }
+  result = agl_sync_harness_run_ctl_valist (&f->h, input, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = new_launcher (f, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                              G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process)
-                                                        : -1;
   if (result->status != 0 || *result->err != '\0')
-    g_printerr ("%s -> %d\nstdout: %s\nstderr: %s\n", line->str, result->status, result->out,
-                result->err);
+    g_printerr ("%s -> %d\nstdout: %s\nstderr: %s\n", result->command, result->status,
+                result->out, result->err);
   return result;
 }
 
@@ -610,10 +314,10 @@ run_ctl (Fixture    *f,
 #define ctl_ok(f, input, ...) ctl_ok_impl (f, run_ctl (f, input, __VA_ARGS__))
 
 static char *
-ctl_ok_impl (Fixture   *f,
-             CtlResult *result_)
+ctl_ok_impl (Fixture      *f,
+             AglCtlResult *result_)
 {
-  g_autoptr(CtlResult) result = result_;
+  g_autoptr(AglCtlResult) result = result_;
 
   if (result->status != 0)
     fail_case (f, "agendalinectl failed (%d): %s", result->status, result->err);
@@ -637,11 +341,11 @@ static void
 add_account (Fixture    *f,
              const char *policy)
 {
-  g_autofree char *ca = server_fixture ("ca.pem");
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
   g_autofree char *out = NULL;
 
   out = ctl_ok (f, ALICE_PASSWORD "\n", "account", "add", ACCOUNT, "--email", ALICE,
-                "--url", f->url, "--auth", "ntlm", "--user", "alice", "--domain", "EXAMPLE",
+                "--url", f->h.url, "--auth", "ntlm", "--user", "alice", "--domain", "EXAMPLE",
                 "--ca-file", ca, "--conflict-policy", policy != NULL ? policy : "exchange-wins",
                 "--password-stdin", NULL);
 }
@@ -652,11 +356,11 @@ static void
 add_service_account (Fixture    *f,
                      const char *mailbox)
 {
-  g_autofree char *ca = server_fixture ("ca.pem");
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
   g_autofree char *out = NULL;
 
   out = ctl_ok (f, SERVICE_PASSWORD "\n", "account", "add", ACCOUNT, "--email", mailbox,
-                "--url", f->url, "--auth", "ntlm", "--user", "svc-agendaline",
+                "--url", f->h.url, "--auth", "ntlm", "--user", "svc-agendaline",
                 "--domain", "EXAMPLE", "--impersonate", "--ca-file", ca, "--password-stdin",
                 NULL);
 }
@@ -736,7 +440,7 @@ set_account_enabled (Fixture  *f,
 static void
 sync_now (Fixture *f)
 {
-  g_autoptr(CtlResult) result = run_ctl (f, NULL, "sync", ACCOUNT, "--wait", NULL);
+  g_autoptr(AglCtlResult) result = run_ctl (f, NULL, "sync", ACCOUNT, "--wait", NULL);
 
   note ("manual sync: exit %d: %s%s", result->status, result->out, result->err);
 }
@@ -769,25 +473,13 @@ control (Fixture    *f,
          const char *body,
          guint       expected_status)
 {
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u/control/%s", f->port, path);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  g_autoptr(GBytes) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *control_path = g_strconcat ("/control/", path, NULL);
   g_autofree char *text = NULL;
+  guint status;
 
-  g_assert_nonnull (msg);
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (msg, "text/xml", bytes);
-    }
-  reply = soup_session_send_and_read (f->soup, msg, NULL, &error);
-  g_assert_no_error (error);
-  text = g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
-  if (soup_message_get_status (msg) != expected_status)
-    fail_case (f, "%s %s: HTTP %u, not %u: %s", method, path, soup_message_get_status (msg),
-               expected_status, text);
+  text = agl_sync_harness_http (&f->h, method, control_path, body, &status);
+  if (status != expected_status)
+    fail_case (f, "%s %s: HTTP %u, not %u: %s", method, path, status, expected_status, text);
   return g_steal_pointer (&text);
 }
 
@@ -908,9 +600,7 @@ call_daemon (Fixture            *f,
   g_autoptr(GError) error = NULL;
   GVariant *reply;
 
-  reply = g_dbus_connection_call_sync (f->connection, AGL_BUS_NAME, AGL_OBJECT_PATH,
-                                       "io.github.agendaline.Daemon", method, parameters,
-                                       reply_type, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+  reply = agl_sync_harness_call_daemon (&f->h, method, parameters, reply_type, &error);
   if (reply == NULL)
     fail_case (f, "%s failed: %s", method, error->message);
   return reply;
@@ -2035,7 +1725,7 @@ static void
 test_repoint_to_other_mailbox (Fixture       *f,
                               gconstpointer  data)
 {
-  g_autoptr(CtlResult) refused = NULL;
+  g_autoptr(AglCtlResult) refused = NULL;
   g_autoptr(JsonArray) conflicts = NULL;
   g_autoptr(JsonArray) alices = NULL;
   g_autoptr(JsonArray) bobs = NULL;
@@ -2134,8 +1824,9 @@ test_repoint_to_same_mailbox_other_url (Fixture       *f,
 {
   g_autofree char *ical = simple_ical ("made-here@agendaline.test", "Made here",
                                        "20261205T090000Z", "20261205T100000Z");
-  g_autofree char *by_name = g_strdup_printf ("https://localhost:%u/EWS/Exchange.asmx", f->port);
-  g_autofree char *lower_case = g_strdup_printf ("https://127.0.0.1:%u/ews/exchange.asmx", f->port);
+  g_autofree char *by_name = g_strdup_printf ("https://localhost:%u/EWS/Exchange.asmx", f->h.port);
+  g_autofree char *lower_case = g_strdup_printf ("https://127.0.0.1:%u/ews/exchange.asmx",
+                                                  f->h.port);
   g_autoptr(GArray) ids = NULL;
 
   add_account (f, NULL);
@@ -2353,7 +2044,7 @@ static void
 test_verify_three_legs (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(CtlResult) result = NULL;
+  g_autoptr(AglCtlResult) result = NULL;
   g_autoptr(JsonArray) items = NULL;
 
   add_account (f, NULL);

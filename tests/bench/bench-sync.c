@@ -26,11 +26,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+
+#include "agl-sync-harness.h"
 
 #define WAIT_SECONDS      600   /* a first sync of a large mailbox */
 #define CHANGE_SECONDS    30    /* one change to arrive */
@@ -41,20 +42,9 @@
 #define PASSWORD          "Agendaline-bench-1"
 
 #define NS_TYPES    "http://schemas.microsoft.com/exchange/services/2006/types"
-#define NS_MESSAGES "http://schemas.microsoft.com/exchange/services/2006/messages"
-#define NS_SOAP     "http://schemas.xmlsoap.org/soap/envelope/"
 
 typedef struct {
-  GTestDBus       *bus;
-  GDBusConnection *connection;
-  guint            watch_id;
-  gboolean         serving;
-  char            *dir;
-  GSubprocess     *server;
-  char            *url;
-  char            *base;
-  SoupSession     *session;
-  GSubprocess     *daemon;
+  AglSyncHarness   h;
   guint            items;
 
   /* AgendaChanged: the local id waited for, and whether it came. */
@@ -62,88 +52,12 @@ typedef struct {
   gboolean         arrived;
 } Bench;
 
-static const char *
-env (const char *name)
-{
-  const char *value = g_getenv (name);
-
-  if (value == NULL)
-    g_error ("%s is not set; run this benchmark with “meson test --benchmark”", name);
-  return value;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until *@flag or @seconds. */
-static gboolean
-wait_for_flag (gboolean *flag,
-               guint     seconds)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (seconds, timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return *flag;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-name_appeared_cb (GDBusConnection *connection,
-                  const char      *name,
-                  const char      *owner,
-                  gpointer         user_data)
-{
-  ((Bench *) user_data)->serving = TRUE;
-}
-
-static void
-die_with_parent_cb (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocessLauncher *
-new_launcher (Bench            *b,
-              GSubprocessFlags  flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-  g_autofree char *home = g_build_filename (b->dir, "home", NULL);
-
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "XDG_CACHE_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
-                                g_test_dbus_get_bus_address (b->bus), TRUE);
-  g_subprocess_launcher_set_cwd (launcher, b->dir);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent_cb, NULL, NULL);
-  return launcher;
-}
-
 /* @n single appointments over a year from 2027-01-04, working hours. */
 static char *
 write_seed (Bench *b,
             guint  n)
 {
-  g_autofree char *path = g_build_filename (b->dir, "seed.json", NULL);
+  g_autofree char *path = g_build_filename (b->h.dir, "seed.json", NULL);
   g_autoptr(GString) seed = g_string_new ("{ \"mailboxes\": [ { \"address\": \"" MAILBOX "\", "
                                           "\"user\": \"alice\", \"domain\": \"EXAMPLE\", "
                                           "\"password\": \"" PASSWORD "\", "
@@ -171,67 +85,13 @@ write_seed (Bench *b,
   return g_steal_pointer (&path);
 }
 
-typedef struct {
-  char     *line;
-  gboolean  done;
-} LineRead;
-
-static void
-line_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  LineRead *read = user_data;
-
-  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                          NULL, NULL);
-  read->done = TRUE;
-}
-
 static void
 start_server (Bench *b,
               guint  n)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (b, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autofree char *seed = write_seed (b, n);
-  g_autofree char *cert = g_build_filename (env ("AGL_EWS_SERVER_FIXTURES"), "server.pem", NULL);
-  g_autofree char *key = g_build_filename (env ("AGL_EWS_SERVER_FIXTURES"), "server-key.pem", NULL);
-  g_autofree char *ca_path = g_build_filename (env ("AGL_EWS_SERVER_FIXTURES"), "ca.pem", NULL);
-  g_autoptr(GTlsDatabase) ca = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  LineRead read = { NULL, FALSE };
 
-  b->server = g_subprocess_launcher_spawn (launcher, &error, env ("AGL_TEST_EWS_SERVER"),
-                                           "--seed", seed, "--cert", cert, "--key", key,
-                                           "--kit", env ("AGL_EWS_KIT"), "--port", "0", NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->server));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
-  if (!wait_for_flag (&read.done, 120) || read.line == NULL)
-    g_error ("agl-ews-server printed no URL");
-  b->url = read.line;
-  b->base = g_strndup (b->url, strchr (b->url + strlen ("https://"), '/') - b->url);
-  ca = g_tls_file_database_new (ca_path, &error);
-  g_assert_no_error (error);
-  b->session = soup_session_new_with_options ("tls-database", ca, "timeout", 60,
-                                              "idle-timeout", 0, NULL);
-}
-
-static void
-start_daemon (Bench *b)
-{
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (b, G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *db = g_build_filename (b->dir, "agenda.db", NULL);
-  g_autofree char *log = g_build_filename (b->dir, "agendalined.log", NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_launcher_set_stdout_file_path (launcher, log);
-  b->daemon = g_subprocess_launcher_spawn (launcher, &error, env ("AGL_TEST_DAEMON"),
-                                           "--db", db, NULL);
-  g_assert_no_error (error);
-  if (!wait_for_flag (&b->serving, 60))
-    g_error ("agendalined did not come up on the bus");
+  agl_sync_harness_start_server (&b->h, seed);
 }
 
 static GVariant *
@@ -243,9 +103,7 @@ call_daemon (Bench              *b,
   g_autoptr(GError) error = NULL;
   GVariant *reply;
 
-  reply = g_dbus_connection_call_sync (b->connection, AGL_BUS_NAME, AGL_OBJECT_PATH,
-                                       AGL_BUS_NAME, method, parameters, reply_type,
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL, &error);
+  reply = agl_sync_harness_call_daemon (&b->h, method, parameters, reply_type, &error);
   if (reply == NULL)
     g_error ("%s: %s", method, error->message);
   return reply;
@@ -254,16 +112,18 @@ call_daemon (Bench              *b,
 static void
 add_account (Bench *b)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (b, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                             G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autofree char *ca = g_build_filename (env ("AGL_EWS_SERVER_FIXTURES"), "ca.pem", NULL);
+  g_autoptr(GSubprocessLauncher) launcher =
+    agl_sync_harness_new_launcher (&b->h, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                          G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autofree char *ca = agl_sync_harness_server_fixture ("ca.pem");
   g_autoptr(GSubprocess) ctl = NULL;
   g_autoptr(GError) error = NULL;
 
-  ctl = g_subprocess_launcher_spawn (launcher, &error, env ("AGL_TEST_CTL"), "account", "add",
-                                     ACCOUNT, "--email", MAILBOX, "--url", b->url, "--auth", "ntlm",
-                                     "--user", "alice", "--domain", "EXAMPLE", "--ca-file", ca,
-                                     "--password-stdin", NULL);
+  ctl = g_subprocess_launcher_spawn (launcher, &error, agl_sync_harness_env ("AGL_TEST_CTL"),
+                                     "account", "add", ACCOUNT, "--email", MAILBOX,
+                                     "--url", b->h.url, "--auth", "ntlm", "--user", "alice",
+                                     "--domain", "EXAMPLE", "--ca-file", ca, "--password-stdin",
+                                     NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (ctl, PASSWORD "\n", NULL, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -324,7 +184,7 @@ wait_settled (Bench *b,
     {
       if (g_get_monotonic_time () > deadline)
         return FALSE;
-      run_for (interval_ms);
+      agl_sync_harness_run_for (interval_ms);
     }
   return TRUE;
 }
@@ -341,68 +201,18 @@ peak_rss_kib (GSubprocess *process)
   return g_ascii_strtoull (hwm + strlen ("VmHWM:"), NULL, 10);
 }
 
-/* HTTP on the server */
-
-typedef struct {
-  GBytes   *bytes;
-  GError   *error;
-  gboolean  done;
-} Reply;
-
-static void
-sent_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Reply *reply = user_data;
-
-  reply->bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &reply->error);
-  reply->done = TRUE;
-}
-
-static void
-restarted_cb (SoupMessage *msg,
-              gpointer     user_data)
-{
-  soup_message_set_request_body_from_bytes (msg, "text/xml; charset=utf-8", user_data);
-}
-
+/* HTTP on the server; an answer other than a success stops the benchmark. */
 static char *
 http (Bench      *b,
       const char *method,
       const char *path,
       const char *body)
 {
-  g_autofree char *uri = g_strconcat (b->base, path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  Reply reply = { NULL, NULL, FALSE };
-  char *text;
+  guint status;
+  char *text = agl_sync_harness_http (&b->h, method, path, body, &status);
 
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (msg, "text/xml; charset=utf-8", bytes);
-      g_signal_connect_data (msg, "restarted", G_CALLBACK (restarted_cb), g_bytes_ref (bytes),
-                             (GClosureNotify) (void (*) (void)) g_bytes_unref, 0);
-    }
-  if (g_str_has_prefix (path, "/EWS/"))
-    {
-      const char *pair = "EXAMPLE\\alice:" PASSWORD;
-      g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
-      g_autofree char *value = g_strconcat ("Basic ", encoded, NULL);
-
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
-    }
-  soup_session_send_and_read_async (b->session, msg, G_PRIORITY_DEFAULT, NULL, sent_cb, &reply);
-  if (!wait_for_flag (&reply.done, 120))
-    g_error ("%s %s: no answer", method, path);
-  if (reply.error != NULL)
-    g_error ("%s %s: %s", method, path, reply.error->message);
-  if (soup_message_get_status (msg) >= 300)
-    g_error ("%s %s: HTTP %u", method, path, soup_message_get_status (msg));
-  text = g_strndup (g_bytes_get_data (reply.bytes, NULL), g_bytes_get_size (reply.bytes));
-  g_bytes_unref (reply.bytes);
+  if (status >= 300)
+    g_error ("%s %s: HTTP %u", method, path, status);
   return text;
 }
 
@@ -410,15 +220,12 @@ static char *
 ews_call (Bench      *b,
           const char *body)
 {
-  g_autofree char *request = g_strconcat ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                                          "<soap:Envelope xmlns:soap=\"" NS_SOAP "\" "
-                                          "xmlns:t=\"" NS_TYPES "\" xmlns:m=\"" NS_MESSAGES "\">"
-                                          "<soap:Header><t:RequestServerVersion "
-                                          "Version=\"Exchange2013_SP1\"/></soap:Header>"
-                                          "<soap:Body>", body, "</soap:Body></soap:Envelope>",
-                                          NULL);
+  guint status;
+  char *text = agl_sync_harness_ews_call (&b->h, body, &status);
 
-  return http (b, "POST", "/EWS/Exchange.asmx", request);
+  if (status >= 300)
+    g_error ("POST /EWS/Exchange.asmx: HTTP %u", status);
+  return text;
 }
 
 /* The text of the first <t:NAME> after @from, or NULL. */
@@ -594,7 +401,7 @@ exchange_to_local (Bench  *b,
   b->arrived = FALSE;
   t0 = g_get_monotonic_time ();
   reply = http (b, "POST", path, body);
-  if (!wait_for_flag (&b->arrived, CHANGE_SECONDS))
+  if (!agl_sync_harness_wait_for_flag (&b->arrived, CHANGE_SECONDS))
     g_error ("a change in Exchange did not arrive within %d s", CHANGE_SECONDS);
   return (g_get_monotonic_time () - t0) / 1000.0;
 }
@@ -638,38 +445,9 @@ local_to_exchange (Bench  *b,
         break;
       if (g_get_monotonic_time () > deadline)
         g_error ("a change made here did not reach Exchange within %d s", CHANGE_SECONDS);
-      run_for (POLL_MS);
+      agl_sync_harness_run_for (POLL_MS);
     }
   return (g_get_monotonic_time () - t0) / 1000.0;
-}
-
-static void
-stop_process (GSubprocess *process)
-{
-  g_subprocess_send_signal (process, SIGTERM);
-  g_subprocess_wait (process, NULL, NULL);
-}
-
-static void
-remove_recursively (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_recursively (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
 }
 
 /* One mailbox of @n items: its first sync appended to @first_sync (a JSON
@@ -681,31 +459,26 @@ bench_mailbox (guint     n,
                GArray  **in_ms,
                GArray  **out_ms)
 {
+  /* The children die with the benchmark and log only what they log by
+   * default. */
+  static const char * const child_env[] = { "G_MESSAGES_DEBUG", NULL };
   Bench bench = { 0 }, *b = &bench;
-  g_autoptr(GError) error = NULL;
   gint64 t0;
   double seconds;
   guint subscription;
 
-  b->dir = g_dir_make_tmp ("agl-bench-sync-XXXXXX", &error);
-  g_assert_no_error (error);
-  b->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (b->bus);
-  b->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (b->bus),
-                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                          NULL, NULL, &error);
-  g_assert_no_error (error);
-  b->watch_id = g_bus_watch_name_on_connection (b->connection, AGL_BUS_NAME,
-                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                                name_appeared_cb, NULL, b, NULL);
-  subscription = g_dbus_connection_signal_subscribe (b->connection, AGL_BUS_NAME, AGL_BUS_NAME,
+  b->h.timeout_seconds = 120;
+  b->h.death_signal = SIGKILL;
+  b->h.child_env = child_env;
+  b->h.ews_login = "EXAMPLE\\alice:" PASSWORD;
+  agl_sync_harness_init (&b->h, "agl-bench-sync-XXXXXX");
+  subscription = g_dbus_connection_signal_subscribe (b->h.connection, AGL_BUS_NAME, AGL_BUS_NAME,
                                                      "AgendaChanged", AGL_OBJECT_PATH, NULL,
                                                      G_DBUS_SIGNAL_FLAGS_NONE, agenda_changed_cb,
                                                      b, NULL);
   g_printerr ("%u items: starting the server\n", n);
   start_server (b, n);
-  start_daemon (b);
+  agl_sync_harness_start_daemon (&b->h, "agendalined.log", NULL);
 
   /* From the account's creation (the daemon starts its first sync at
    * once; agendalinectl's start-up, a few ms, is included) to the whole
@@ -718,7 +491,7 @@ bench_mailbox (guint     n,
   g_printerr ("%u items: first sync %.2f s\n", n, seconds);
   g_string_append_printf (first_sync, "%s    { \"items\": %u, \"first_sync_seconds\": %.3f, "
                           "\"daemon_peak_rss_kib\": %" G_GUINT64_FORMAT " }",
-                          first_sync->len > 0 ? ",\n" : "", n, seconds, peak_rss_kib (b->daemon));
+                          first_sync->len > 0 ? ",\n" : "", n, seconds, peak_rss_kib (b->h.daemon));
 
   if (in_ms != NULL)
     {
@@ -734,11 +507,11 @@ bench_mailbox (guint     n,
           double ms;
 
           wait_settled (b, 0, POLL_MS, CHANGE_SECONDS);
-          run_for (20);
+          agl_sync_harness_run_for (20);
           ms = exchange_to_local (b, &g_array_index (targets, Target, i), i);
           g_array_append_val (*in_ms, ms);
           wait_settled (b, 0, POLL_MS, CHANGE_SECONDS);
-          run_for (20);
+          agl_sync_harness_run_for (20);
           ms = local_to_exchange (b, &g_array_index (targets, Target, (i + CHANGES / 2) % CHANGES),
                                   i);
           g_array_append_val (*out_ms, ms);
@@ -746,21 +519,8 @@ bench_mailbox (guint     n,
       g_printerr ("%u items: %u changes each way measured\n", n, CHANGES);
     }
 
-  g_dbus_connection_signal_unsubscribe (b->connection, subscription);
-  stop_process (b->daemon);
-  stop_process (b->server);
-  g_bus_unwatch_name (b->watch_id);
-  g_dbus_connection_close_sync (b->connection, NULL, NULL);
-  g_clear_object (&b->connection);
-  g_clear_object (&b->session);
-  g_test_dbus_down (b->bus);
-  g_clear_object (&b->bus);
-  g_clear_object (&b->daemon);
-  g_clear_object (&b->server);
-  remove_recursively (b->dir);
-  g_free (b->dir);
-  g_free (b->url);
-  g_free (b->base);
+  g_dbus_connection_signal_unsubscribe (b->h.connection, subscription);
+  agl_sync_harness_clear (&b->h, TRUE);
 }
 
 int
