@@ -15,6 +15,7 @@
 #include "agl-ews-error.h"
 #include "agl-occurrences.h"
 #include "agl-log.h"
+#include "agl-presence.h"
 #include "agl-service.h"
 #include "agl-sync-manager.h"
 #include "agl-sync-verify.h"
@@ -38,6 +39,7 @@ struct _AglService
   AglDaemon    *skeleton;
   GDateTime    *started;
   AglSyncManager *sync;
+  AglPresenceTracker *presence;
   AglLog       *log;
 
   /* Account names with a password operation in flight, so that two calls
@@ -1716,6 +1718,179 @@ handle_verify_account_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Presence */
+
+/* An instant argument: "" for now, else ISO 8601; the error names the
+ * argument. */
+static gboolean
+parse_instant_arg (const char  *argument,
+                   const char  *text,
+                   gboolean    *now,
+                   gint64      *at,
+                   GError     **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+
+  *now = *text == '\0';
+  *at = 0;
+  if (*now)
+    return TRUE;
+  if (!agl_time_parse_iso8601 (text, at, &parse_error))
+    {
+      g_set_error (error, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                   /* TRANSLATORS: the first %s is an argument's name ("at"), the second the reason */
+                   _("The argument “%s” is not valid: %s"), argument, parse_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_get_status_cb (AglDaemon             *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *name,
+                      const char            *at_text,
+                      AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *status = NULL;
+  gboolean now;
+  gint64 at;
+
+  if (!parse_instant_arg ("at", at_text, &now, &at, &error) ||
+      (status = agl_presence_tracker_get_status (self->presence, name, now, at, &error)) == NULL)
+    return return_error (invocation, error);
+  agl_daemon_complete_get_status (skeleton, invocation, status);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_schedule_cb (AglDaemon             *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        const char            *from_text,
+                        guint                  days,
+                        AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *schedule = NULL;
+  gboolean now;
+  gint64 from;
+
+  if (days < 1 || days > 31)
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The argument “days” must be from 1 to 31, not %u."),
+                                             days);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!parse_instant_arg ("from", from_text, &now, &from, &error) ||
+      (schedule = agl_presence_tracker_get_schedule (self->presence, name, now, from, days,
+                                                     &error)) == NULL)
+    return return_error (invocation, error);
+  agl_daemon_complete_get_schedule (skeleton, invocation, schedule);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_rules_cb (AglDaemon             *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rules = agl_presence_tracker_get_rules (self->presence, name, &error);
+
+  if (rules == NULL)
+    return return_error (invocation, error);
+  agl_daemon_complete_get_rules (skeleton, invocation, rules);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_set_rules_cb (AglDaemon             *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     const char            *rules,
+                     AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!agl_presence_tracker_set_rules (self->presence, name, rules, &error))
+    return return_error (invocation, error);
+  agl_daemon_complete_set_rules (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_set_override_cb (AglDaemon             *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        const char            *presence_text,
+                        const char            *action_text,
+                        const char            *text,
+                        AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *until_text = NULL;
+  AglPresence presence;
+  AglPhoneAction action = AGL_PHONE_ACTION_KEEP;
+  gint64 until = 0;
+
+  if (!agl_presence_from_string (presence_text, &presence))
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The argument “presence” is “%s”; use available, busy, dnd, away or out-of-office."),
+                                             presence_text);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* "keep" is the engine's name for "", never one a caller gives. */
+  if (*action_text != '\0' &&
+      (!agl_phone_action_from_string (action_text, &action) || action == AGL_PHONE_ACTION_KEEP))
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The argument “action” is “%s”; use none, dnd, forward, divert, or nothing to keep the calendar’s."),
+                                             action_text);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (strlen (text) > 4096 || strchr (text, '\n') != NULL || !g_utf8_validate (text, -1, NULL))
+    {
+      g_dbus_method_invocation_return_error (invocation, AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                             _("The argument “text” must be one line of at most 4096 bytes."));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  if (!agl_presence_tracker_set_override (self->presence, name, presence, action, text, &until,
+                                          &error))
+    return return_error (invocation, error);
+  until_text = until != 0 ? agl_time_format_utc (until) : g_strdup ("");
+  agl_daemon_complete_set_override (skeleton, invocation, until_text);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_override_cb (AglDaemon             *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          AglService            *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!agl_presence_tracker_clear_override (self->presence, name, &error))
+    return return_error (invocation, error);
+  agl_daemon_complete_clear_override (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+status_changed_cb (AglPresenceTracker *presence,
+                   const char         *name,
+                   const char         *status,
+                   AglService         *self)
+{
+  agl_daemon_emit_status_changed (self->skeleton, name, status);
+}
+
 static void
 agl_service_dispose (GObject *object)
 {
@@ -1728,6 +1903,11 @@ agl_service_dispose (GObject *object)
       agl_service_unexport (self);
       g_signal_handlers_disconnect_by_data (self->skeleton, self);
     }
+  if (self->presence != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->presence, self);
+      agl_presence_tracker_stop (self->presence);
+    }
   if (self->sync != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->sync, self);
@@ -1735,6 +1915,7 @@ agl_service_dispose (GObject *object)
     }
   if (self->log != NULL)
     g_signal_handlers_disconnect_by_data (self->log, self);
+  g_clear_object (&self->presence);
   g_clear_object (&self->sync);
   g_clear_object (&self->log);
   g_clear_object (&self->skeleton);
@@ -1795,6 +1976,12 @@ agl_service_init (AglService *self)
   CONNECT ("handle-restore-conflict", handle_restore_conflict_cb);
   CONNECT ("handle-get-log", handle_get_log_cb);
   CONNECT ("handle-verify-account", handle_verify_account_cb);
+  CONNECT ("handle-get-status", handle_get_status_cb);
+  CONNECT ("handle-get-schedule", handle_get_schedule_cb);
+  CONNECT ("handle-get-rules", handle_get_rules_cb);
+  CONNECT ("handle-set-rules", handle_set_rules_cb);
+  CONNECT ("handle-set-override", handle_set_override_cb);
+  CONNECT ("handle-clear-override", handle_clear_override_cb);
 #undef CONNECT
 }
 
@@ -1815,6 +2002,8 @@ agl_service_new (AglStore   *store,
   self->secrets = g_object_ref (secrets);
   self->sync = agl_sync_manager_new (store, secrets);
   g_signal_connect (self->sync, "connection-changed", G_CALLBACK (connection_changed_cb), self);
+  self->presence = agl_presence_tracker_new (store, self->sync);
+  g_signal_connect (self->presence, "status-changed", G_CALLBACK (status_changed_cb), self);
   g_signal_connect (store, "agenda-changed", G_CALLBACK (store_agenda_changed_cb), self);
   g_signal_connect (store, "account-changed", G_CALLBACK (store_account_changed_cb), self);
   return self;
@@ -1877,12 +2066,14 @@ agl_service_set_log (AglService *self,
  * agl_service_start_sync:
  * @self: a service
  *
- * Starts syncing the enabled accounts; called once the daemon owns its
- * bus name, so that a second instance never syncs the same store.
+ * Starts syncing the enabled accounts and following their presence;
+ * called once the daemon owns its bus name, so that a second instance
+ * never syncs the same store.
  */
 void
 agl_service_start_sync (AglService *self)
 {
   g_return_if_fail (AGL_IS_SERVICE (self));
   agl_sync_manager_start (self->sync);
+  agl_presence_tracker_start (self->presence);
 }

@@ -199,6 +199,12 @@ static const char schema_v5[] =
    * retry's "conflict" with that very version is recognised as ours. */
   "ALTER TABLE journal ADD COLUMN sent_ical TEXT;\n";
 
+/* Version 6: each account's presence and call-diversion rules as JSON
+ * (agl_rules_to_json()); NULL for the defaults, so a change of the
+ * defaults reaches every account that never set its own. */
+static const char schema_v6[] =
+  "ALTER TABLE accounts ADD COLUMN rules TEXT;\n";
+
 typedef struct {
   int         version;
   const char *sql;
@@ -211,6 +217,7 @@ static const SchemaStep steps[] = {
   { 3, schema_v3 },
   { 4, schema_v4 },
   { 5, schema_v5 },
+  { 6, schema_v6 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (steps) == AGL_STORE_SCHEMA_VERSION);

@@ -1510,6 +1510,104 @@ agl_store_set_account_server (AglStore          *self,
 }
 
 /**
+ * agl_store_get_account_rules:
+ * @self: a store
+ * @name: an account name
+ * @rules: (out) (transfer full) (nullable): the account's rules as JSON,
+ *   %NULL when it has never set any (the defaults apply)
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Returns: whether @rules was set
+ */
+gboolean
+agl_store_get_account_rules (AglStore    *self,
+                             const char  *name,
+                             char       **rules,
+                             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (rules != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  stmt = prepare (self, "SELECT rules FROM accounts WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, name);
+  if (!step_row (self, stmt, &found, error))
+    return FALSE;
+  if (!found)
+    {
+      set_account_not_found_error (error, name);
+      return FALSE;
+    }
+  *rules = dup_column_text (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+set_account_rules_locked (AglStore    *self,
+                          const char  *name,
+                          const char  *rules,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 account_id;
+
+  if (!lookup_account_id (self, name, &account_id, error))
+    return FALSE;
+
+  stmt = prepare (self, "UPDATE accounts SET rules = ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  bind_text (stmt, 2, rules);
+  return step_done (self, stmt, error);
+}
+
+/**
+ * agl_store_set_account_rules:
+ * @self: a store
+ * @name: an account name
+ * @rules: (nullable): the rules as JSON, already checked by the caller
+ *   (agl_rules_from_json()), or %NULL for the defaults
+ * @error: return location for %AGL_ERROR_NOT_FOUND or a store error
+ *
+ * Stores an account's presence rules in one transaction.  No signal: the
+ * rules change neither the agenda nor how the account syncs, and the one
+ * who set them (the presence tracker) applies them itself.
+ *
+ * Returns: whether the rules were stored
+ */
+gboolean
+agl_store_set_account_rules (AglStore    *self,
+                             const char  *name,
+                             const char  *rules,
+                             GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AGL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* "" would otherwise mean the local-only agenda, which has no rules. */
+  if (normalize_account (name) == NULL)
+    {
+      set_account_not_found_error (error, name);
+      return FALSE;
+    }
+
+  if (!begin_write (self, error))
+    return FALSE;
+  ok = set_account_rules_locked (self, name, rules, error);
+  return end_write (self, ok, error);
+}
+
+/**
  * agl_store_remove_account:
  * @self: a store
  * @name: an account name

@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define AGL_STORE_SCHEMA_VERSION 5
+#define AGL_STORE_SCHEMA_VERSION 6
 
 /* PRAGMA application_id of an Agendaline database: "AGL1". */
 #define AGL_STORE_APPLICATION_ID 0x41474C31
@@ -198,6 +198,14 @@ gboolean    agl_store_set_account_server  (AglStore          *self,
                                            const AglAccount  *account,
                                            const char        *detected_server_version,
                                            const char        *server_build,
+                                           GError           **error);
+gboolean    agl_store_get_account_rules   (AglStore          *self,
+                                           const char        *name,
+                                           char             **rules,
+                                           GError           **error);
+gboolean    agl_store_set_account_rules   (AglStore          *self,
+                                           const char        *name,
+                                           const char        *rules,
                                            GError           **error);
 
 /* Items */
