@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "agl-dbus-generated.h"
@@ -30,6 +31,12 @@ typedef struct {
   guint            owner_id;
   gboolean         name_acquired;
   GVariant        *update_settings; /* what the last UpdateAccount got */
+  GPtrArray       *status_calls;    /* "NAME@AT" of each GetStatus */
+  guint            schedule_days;   /* what the last GetSchedule got */
+  char            *override;        /* "PRESENCE|ACTION|TEXT" of the last SetOverride */
+  char            *override_until;  /* what SetOverride answers for busy */
+  char            *cleared;         /* the name of the last ClearOverride */
+  char            *rules_set;       /* what the last SetRules got */
 } Fixture;
 
 typedef struct {
@@ -431,6 +438,165 @@ handle_verify_account_cb (AglDaemon             *daemon,
   return TRUE;
 }
 
+/* Presence and call diversion: statuses and rules are JSON text. */
+
+#define STATUS_BUSY \
+  "{\"account\": \"work\", \"at\": \"2026-11-23T13:05:00Z\", \"presence\": \"busy\"," \
+  " \"phone\": {\"action\": \"divert\", \"forward_internal\": false, \"reason\": \"meeting\"}," \
+  " \"text\": \"Quarterly planning meeting\", \"until\": \"2026-11-23T14:30:00Z\"," \
+  " \"because\": [" \
+  "  {\"kind\": \"appointment\", \"uid\": \"q1\", \"subject\": \"Quarterly planning meeting\"," \
+  "   \"free_busy\": \"Busy\", \"detail\": null}," \
+  "  {\"kind\": \"rule\", \"uid\": null, \"subject\": null, \"free_busy\": null," \
+  "   \"detail\": \"The action for Busy appointments is divert (actions.Busy).\"}," \
+  "  {\"kind\": \"trigger-word\", \"uid\": \"q1\", \"subject\": \"Quarterly planning meeting\"," \
+  "   \"free_busy\": \"Busy\", \"detail\": \"The trigger word “meeting” gives the reason “meeting”.\"}]}"
+
+#define STATUS_FREE_FORMAT \
+  "{\"account\": \"work\", \"at\": \"%s\", \"presence\": \"available\"," \
+  " \"phone\": {\"action\": \"none\", \"forward_internal\": false, \"reason\": null}," \
+  " \"text\": null, \"until\": \"2026-11-24T08:00:00Z\"," \
+  " \"because\": [{\"kind\": \"rule\", \"uid\": null, \"subject\": null, \"free_busy\": null," \
+  "               \"detail\": \"No appointment is active.\"}]}"
+
+#define SCHEDULE \
+  "[" STATUS_BUSY "," \
+  " {\"account\": \"work\", \"at\": \"2026-11-23T14:30:00Z\", \"presence\": \"available\"," \
+  "  \"phone\": {\"action\": \"none\", \"forward_internal\": true, \"reason\": null}," \
+  "  \"text\": null, \"until\": \"2026-11-24T08:00:00Z\", \"because\": []}," \
+  " {\"account\": \"work\", \"at\": \"2026-11-24T08:00:00Z\", \"presence\": \"out-of-office\"," \
+  "  \"phone\": {\"action\": \"forward\", \"forward_internal\": true, \"reason\": null}," \
+  "  \"text\": \"On leave\", \"until\": null, \"because\": []}]"
+
+#define RULES \
+  "{\"actions\": {\"Free\": \"none\", \"Tentative\": \"none\", \"Busy\": \"divert\"," \
+  "              \"OOF\": \"forward\", \"WorkingElsewhere\": \"none\"}," \
+  " \"forward_internal\": false," \
+  " \"trigger_words\": [{\"word\": \"meeting\", \"reason\": \"meeting\"}," \
+  "                    {\"word\": \"lunch\", \"reason\": \"lunch\"}]," \
+  " \"default_reason\": \"will return\", \"only_accepted_meetings\": true," \
+  " \"join_parallel_subjects\": false," \
+  " \"publishers\": {\"webhook\": {\"url\": \"https://hooks.example.com/presence\"}}}"
+
+static gboolean
+return_not_found (GDBusMethodInvocation *invocation,
+                  const char            *name)
+{
+  g_dbus_method_invocation_return_dbus_error (invocation, ERROR_PREFIX "NotFound",
+                                              "There is no account called “nope”.");
+  return TRUE;
+}
+
+static gboolean
+handle_get_status_cb (AglDaemon             *daemon,
+                      GDBusMethodInvocation *invocation,
+                      const char            *name,
+                      const char            *at,
+                      gpointer               user_data)
+{
+  Fixture *f = user_data;
+  g_autofree char *status = NULL;
+
+  g_ptr_array_add (f->status_calls, g_strdup_printf ("%s@%s", name, at));
+  if (strcmp (name, "work") != 0)
+    return return_not_found (invocation, name);
+  status = *at == '\0' ? g_strdup (STATUS_BUSY) : g_strdup_printf (STATUS_FREE_FORMAT, at);
+  agl_daemon_complete_get_status (daemon, invocation, status);
+  return TRUE;
+}
+
+static gboolean
+handle_get_schedule_cb (AglDaemon             *daemon,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        const char            *from,
+                        guint                  days,
+                        gpointer               user_data)
+{
+  Fixture *f = user_data;
+
+  if (strcmp (name, "work") != 0)
+    return return_not_found (invocation, name);
+  f->schedule_days = days;
+  agl_daemon_complete_get_schedule (daemon, invocation, SCHEDULE);
+  return TRUE;
+}
+
+static gboolean
+handle_set_override_cb (AglDaemon             *daemon,
+                        GDBusMethodInvocation *invocation,
+                        const char            *name,
+                        const char            *presence,
+                        const char            *action,
+                        const char            *text,
+                        gpointer               user_data)
+{
+  Fixture *f = user_data;
+
+  if (strcmp (name, "work") != 0)
+    return return_not_found (invocation, name);
+  g_free (f->override);
+  f->override = g_strdup_printf ("%s|%s|%s", presence, action, text);
+  /* "away" as if no appointment were ahead. */
+  agl_daemon_complete_set_override (daemon, invocation,
+                                    strcmp (presence, "away") == 0 ? "" : f->override_until);
+  return TRUE;
+}
+
+static gboolean
+handle_clear_override_cb (AglDaemon             *daemon,
+                          GDBusMethodInvocation *invocation,
+                          const char            *name,
+                          gpointer               user_data)
+{
+  Fixture *f = user_data;
+
+  if (strcmp (name, "work") != 0)
+    return return_not_found (invocation, name);
+  g_free (f->cleared);
+  f->cleared = g_strdup (name);
+  agl_daemon_complete_clear_override (daemon, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_get_rules_cb (AglDaemon             *daemon,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     gpointer               user_data)
+{
+  if (strcmp (name, "broken") == 0)
+    {
+      agl_daemon_complete_get_rules (daemon, invocation, "{\"actions\": ");
+      return TRUE;
+    }
+  if (strcmp (name, "work") != 0)
+    return return_not_found (invocation, name);
+  agl_daemon_complete_get_rules (daemon, invocation, RULES);
+  return TRUE;
+}
+
+static gboolean
+handle_set_rules_cb (AglDaemon             *daemon,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     const char            *rules,
+                     gpointer               user_data)
+{
+  Fixture *f = user_data;
+
+  if (strstr (rules, "\"bogus\"") != NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, ERROR_PREFIX "InvalidArgument",
+                                                  "Unknown key “bogus” in the rules; the old rules stay.");
+      return TRUE;
+    }
+  g_free (f->rules_set);
+  f->rules_set = g_strdup (rules);
+  agl_daemon_complete_set_rules (daemon, invocation);
+  return TRUE;
+}
+
 static void
 name_acquired_cb (GDBusConnection *connection,
                   const char      *name,
@@ -465,6 +631,13 @@ fixture_set_up (Fixture       *f,
   g_signal_connect (f->daemon, "handle-restore-conflict", G_CALLBACK (handle_restore_conflict_cb), f);
   g_signal_connect (f->daemon, "handle-get-log", G_CALLBACK (handle_get_log_cb), f);
   g_signal_connect (f->daemon, "handle-verify-account", G_CALLBACK (handle_verify_account_cb), f);
+  g_signal_connect (f->daemon, "handle-get-status", G_CALLBACK (handle_get_status_cb), f);
+  g_signal_connect (f->daemon, "handle-get-schedule", G_CALLBACK (handle_get_schedule_cb), f);
+  g_signal_connect (f->daemon, "handle-set-override", G_CALLBACK (handle_set_override_cb), f);
+  g_signal_connect (f->daemon, "handle-clear-override", G_CALLBACK (handle_clear_override_cb), f);
+  g_signal_connect (f->daemon, "handle-get-rules", G_CALLBACK (handle_get_rules_cb), f);
+  g_signal_connect (f->daemon, "handle-set-rules", G_CALLBACK (handle_set_rules_cb), f);
+  f->status_calls = g_ptr_array_new_with_free_func (g_free);
   g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (f->daemon), f->connection,
                                     AGL_OBJECT_PATH, &error);
   g_assert_no_error (error);
@@ -485,6 +658,11 @@ fixture_tear_down (Fixture       *f,
   g_dbus_connection_close_sync (f->connection, NULL, NULL);
   g_clear_object (&f->connection);
   g_clear_pointer (&f->update_settings, g_variant_unref);
+  g_clear_pointer (&f->status_calls, g_ptr_array_unref);
+  g_clear_pointer (&f->override, g_free);
+  g_clear_pointer (&f->override_until, g_free);
+  g_clear_pointer (&f->cleared, g_free);
+  g_clear_pointer (&f->rules_set, g_free);
   g_test_dbus_down (f->bus);
   g_clear_object (&f->bus);
 }
@@ -525,6 +703,27 @@ test_usage_errors (void)
     { { "conflicts", "restore", "0", NULL }, "“0” is not a conflict id" },
     { { "conflicts", "work", "home", NULL }, "Unexpected argument “home”" },
     { { "conflicts", "--frobnicate", NULL }, "--frobnicate" },
+    { { "status", "work", "--at", "tomorrow", NULL },
+      "“tomorrow” is not a time: give ISO 8601, e.g. 2026-11-23T14:00" },
+    { { "status", "work", "--at", "2026-11-23", NULL }, "“2026-11-23” is not a time" },
+    { { "status", "work", "home", NULL }, "Unexpected argument “home”" },
+    { { "schedule", "--days", "0", NULL },
+      "“0” is not a number of days: give a whole number from 1 to 31" },
+    { { "schedule", "work", "--days", "32", NULL }, "“32” is not a number of days" },
+    { { "schedule", "work", "--days", "x", NULL }, "“x” is not a number of days" },
+    { { "override", NULL }, "Missing the account name" },
+    { { "override", "work", NULL }, "Give --presence to set an override, or --clear to remove it" },
+    { { "override", "work", "--presence", "foo", NULL },
+      "Unknown presence “foo”: use available, busy, dnd, away or out-of-office" },
+    { { "override", "work", "--presence", "busy", "--action", "ring", NULL },
+      "Unknown action “ring”: use none, dnd, forward or divert" },
+    { { "override", "work", "--clear", "--presence", "busy", NULL },
+      "--clear cannot be combined with --presence, --action or --text" },
+    { { "override", "work", "--text", "Lunch", NULL }, "Give --presence" },
+    { { "rules", NULL }, "Missing the account name" },
+    { { "rules", "work", "home", NULL }, "Unexpected argument “home”" },
+    { { "rules", "set", "work", NULL }, "Missing the rules file (or “-” for standard input)" },
+    { { "rules", "set", NULL }, "Missing the account name" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -551,6 +750,8 @@ test_help (void)
   const char *commands[][3] = {
     { "sync", NULL }, { "connections", NULL }, { "log", NULL }, { "verify", NULL },
     { "conflicts", NULL }, { "conflicts", "list" }, { "conflicts", "restore" },
+    { "status", NULL }, { "schedule", NULL }, { "override", NULL },
+    { "rules", NULL }, { "rules", "show" }, { "rules", "set" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -916,6 +1117,216 @@ test_account_settings (Fixture       *f,
   g_assert_true (confirm);
 }
 
+static void
+test_status (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(CtlResult) text = run_ctl ("status", "work", NULL);
+  g_autoptr(CtlResult) all = run_ctl ("status", NULL);
+  g_autoptr(CtlResult) json = run_ctl ("status", "work", "--json", NULL);
+  g_autoptr(CtlResult) all_json = run_ctl ("status", "--json", NULL);
+  g_autoptr(CtlResult) at = run_ctl ("status", "work", "--at", "2026-11-23T09:00:00+01:00", NULL);
+  g_autoptr(CtlResult) unknown = run_ctl ("status", "nope", NULL);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) expected = parse_json (STATUS_BUSY);
+  JsonArray *array;
+
+  assert_ok (text);
+  g_assert_cmpstr (text->out, ==,
+                   "work: busy — callers are diverted (reason “meeting”) until 14:30\n"
+                   "  Text: Quarterly planning meeting\n"
+                   "  Because:\n"
+                   "    appointment “Quarterly planning meeting” (Busy) is on\n"
+                   "    The action for Busy appointments is divert (actions.Busy).\n"
+                   "    The trigger word “meeting” gives the reason “meeting”.\n");
+
+  /* Without NAME: every enabled account ("old" is disabled), now. */
+  assert_ok (all);
+  g_assert_cmpstr (all->out, ==, text->out);
+
+  assert_ok (json);
+  root = parse_json (json->out);
+  g_assert_true (json_node_equal (root, expected));
+  g_clear_pointer (&root, json_node_unref);
+
+  assert_ok (all_json);
+  root = parse_json (all_json->out);
+  array = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  g_assert_true (json_node_equal (json_array_get_element (array, 0), expected));
+
+  /* --at in the given offset reaches the daemon as UTC; "until" on another
+   * day shows the date; a null text shows no line. */
+  assert_ok (at);
+  g_assert_cmpstr (at->out, ==,
+                   "work: available — calls ring as usual until 2026-11-24 08:00\n"
+                   "  At: 2026-11-23 08:00\n"
+                   "  Because:\n"
+                   "    No appointment is active.\n");
+
+  assert_failure (unknown, "There is no account called “nope”.");
+
+  g_assert_cmpuint (f->status_calls->len, ==, 6);
+  g_assert_cmpstr (g_ptr_array_index (f->status_calls, 0), ==, "work@");
+  g_assert_cmpstr (g_ptr_array_index (f->status_calls, 1), ==, "work@");
+  g_assert_cmpstr (g_ptr_array_index (f->status_calls, 4), ==, "work@2026-11-23T08:00:00Z");
+}
+
+static void
+test_schedule (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(CtlResult) text = NULL;
+  g_autoptr(CtlResult) all = NULL;
+  g_autoptr(CtlResult) json = NULL;
+  g_autoptr(CtlResult) unknown = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) expected = parse_json (SCHEDULE);
+
+  text = run_ctl ("schedule", "work", NULL);
+  assert_ok (text);
+  g_assert_cmpstr (text->out, ==,
+                   "WHEN              PRESENCE       PHONE                         UNTIL             TEXT\n"
+                   "2026-11-23 13:05  busy           divert (meeting)              14:30             Quarterly planning meeting\n"
+                   "2026-11-23 14:30  available      none                          2026-11-24 08:00\n"
+                   "2026-11-24 08:00  out of office  forward (internal calls too)  -                 On leave\n");
+  g_assert_cmpuint (f->schedule_days, ==, 7);
+
+  all = run_ctl ("schedule", "--days", "3", NULL);
+  assert_ok (all);
+  g_assert_cmpuint (f->schedule_days, ==, 3);
+  g_assert_true (g_str_has_prefix (all->out, "ACCOUNT  WHEN  "));
+  assert_contains (all->out, "\nwork     2026-11-23 13:05  busy");
+  g_assert_cmpuint (count_lines (all->out), ==, 4);
+
+  json = run_ctl ("schedule", "work", "--days", "31", "--json", NULL);
+  assert_ok (json);
+  g_assert_cmpuint (f->schedule_days, ==, 31);
+  root = parse_json (json->out);
+  g_assert_true (json_node_equal (root, expected));
+
+  unknown = run_ctl ("schedule", "nope", NULL);
+  assert_failure (unknown, "There is no account called “nope”.");
+}
+
+static void
+test_override (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(CtlResult) busy = NULL;
+  g_autoptr(CtlResult) away = NULL;
+  g_autoptr(CtlResult) cleared = NULL;
+  g_autoptr(CtlResult) unknown = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *hh_mm = g_date_time_format (now, "%H:%M");
+
+  /* An until later today shows as HH:MM (the test runs in UTC). */
+  f->override_until = g_date_time_format_iso8601 (now);
+  expected = g_strdup_printf ("Override for work holds until %s (the next appointment start or end).\n",
+                              hh_mm);
+
+  busy = run_ctl ("override", "work", "--presence", "busy", NULL);
+  assert_ok (busy);
+  g_assert_cmpstr (busy->out, ==, expected);
+  /* No --action: what the calendar says. */
+  g_assert_cmpstr (f->override, ==, "busy||");
+
+  away = run_ctl ("override", "work", "--presence", "away", "--action", "divert", "--text", "Lunch",
+                  NULL);
+  assert_ok (away);
+  g_assert_cmpstr (away->out, ==, "Override for work holds until you clear it.\n");
+  g_assert_cmpstr (f->override, ==, "away|divert|Lunch");
+
+  g_assert_null (f->cleared);
+  cleared = run_ctl ("override", "work", "--clear", NULL);
+  assert_ok (cleared);
+  g_assert_cmpstr (cleared->out, ==, "Override for work cleared: the calendar rules apply again.\n");
+  g_assert_cmpstr (f->cleared, ==, "work");
+
+  unknown = run_ctl ("override", "nope", "--presence", "dnd", NULL);
+  assert_failure (unknown, "There is no account called “nope”.");
+}
+
+static void
+test_rules (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("agl-ctl-rules-XXXXXX", &error);
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *missing = NULL;
+  g_autofree char *missing_message = NULL;
+  g_autoptr(CtlResult) text = run_ctl ("rules", "work", NULL);
+  g_autoptr(CtlResult) shown = run_ctl ("rules", "show", "work", NULL);
+  g_autoptr(CtlResult) json = run_ctl ("rules", "work", "--json", NULL);
+  g_autoptr(CtlResult) broken = run_ctl ("rules", "broken", NULL);
+  g_autoptr(CtlResult) unknown = run_ctl ("rules", "nope", NULL);
+  g_autoptr(CtlResult) set = NULL;
+  g_autoptr(CtlResult) refused = NULL;
+  g_autoptr(CtlResult) unreadable = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) expected = parse_json (RULES);
+
+  g_assert_no_error (error);
+
+  assert_ok (text);
+  g_assert_cmpstr (text->out, ==,
+                   "Forward internal calls:  no\n"
+                   "Default reason:          will return\n"
+                   "Only accepted meetings:  yes\n"
+                   "Join parallel subjects:  no\n"
+                   "Publishers:              {\"webhook\":{\"url\":\"https://hooks.example.com/presence\"}}\n"
+                   "\n"
+                   "FREE/BUSY         PHONE ACTION\n"
+                   "Free              none\n"
+                   "Tentative         none\n"
+                   "Busy              divert\n"
+                   "OOF               forward\n"
+                   "WorkingElsewhere  none\n"
+                   "\n"
+                   "TRIGGER WORD  REASON\n"
+                   "meeting       meeting\n"
+                   "lunch         lunch\n");
+  assert_ok (shown);
+  g_assert_cmpstr (shown->out, ==, text->out);
+
+  assert_ok (json);
+  root = parse_json (json->out);
+  g_assert_true (json_node_equal (root, expected));
+
+  assert_failure (broken, "The daemon sent JSON that cannot be read");
+  assert_failure (unknown, "There is no account called “nope”.");
+
+  good = g_build_filename (dir, "rules.json", NULL);
+  g_file_set_contents (good, json->out, -1, &error);
+  g_assert_no_error (error);
+  set = run_ctl ("rules", "set", "work", good, NULL);
+  assert_ok (set);
+  g_assert_cmpstr (set->out, ==, "");
+  g_assert_cmpstr (f->rules_set, ==, json->out);
+
+  /* The daemon's refusal, as it says it; the rules it had stay. */
+  bad = g_build_filename (dir, "bad.json", NULL);
+  g_file_set_contents (bad, "{\"bogus\": 1}\n", -1, &error);
+  g_assert_no_error (error);
+  refused = run_ctl ("rules", "set", "work", bad, NULL);
+  assert_failure (refused, "Unknown key “bogus” in the rules; the old rules stay.");
+  g_assert_cmpstr (refused->err, ==,
+                   "agendalinectl: Unknown key “bogus” in the rules; the old rules stay.\n");
+  g_assert_cmpstr (f->rules_set, ==, json->out);
+
+  missing = g_build_filename (dir, "missing.json", NULL);
+  missing_message = g_strdup_printf ("cannot read “%s”: No such file or directory", missing);
+  unreadable = run_ctl ("rules", "set", "work", missing, NULL);
+  assert_failure (unreadable, missing_message);
+
+  g_assert_no_errno (g_remove (good));
+  g_assert_no_errno (g_remove (bad));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -941,6 +1352,12 @@ main (int    argc,
               fixture_tear_down);
   g_test_add ("/ctl-offline/account-settings", Fixture, NULL, fixture_set_up,
               test_account_settings, fixture_tear_down);
+  g_test_add ("/ctl-offline/status", Fixture, NULL, fixture_set_up, test_status, fixture_tear_down);
+  g_test_add ("/ctl-offline/schedule", Fixture, NULL, fixture_set_up, test_schedule,
+              fixture_tear_down);
+  g_test_add ("/ctl-offline/override", Fixture, NULL, fixture_set_up, test_override,
+              fixture_tear_down);
+  g_test_add ("/ctl-offline/rules", Fixture, NULL, fixture_set_up, test_rules, fixture_tear_down);
 
   return g_test_run ();
 }

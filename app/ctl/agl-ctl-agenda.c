@@ -1,114 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "agl-ctl-agenda.h"
 #include "agl-ctl-output.h"
-
-static char *
-describe_source (const char *path)
-{
-  g_autofree char *display_name = NULL;
-
-  if (strcmp (path, "-") == 0)
-    return g_strdup (_("standard input"));
-  display_name = g_filename_display_name (path);
-  return g_strdup_printf ("“%s”", display_name);
-}
-
-static void
-set_read_error (GError     **error,
-                const char  *source,
-                int          errno_value)
-{
-  g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-               _("cannot read %s: %s"), source, g_strerror (errno_value));
-}
-
-/* Appends all that @fd holds to @data, up to AGL_CTL_MAX_INPUT_SIZE. */
-static gboolean
-read_all (int          fd,
-          GByteArray  *data,
-          const char  *source,
-          GError     **error)
-{
-  for (;;)
-    {
-      guint8 buffer[64 * 1024];
-      ssize_t n = read (fd, buffer, sizeof buffer);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          set_read_error (error, source, errno);
-          return FALSE;
-        }
-      if (n == 0)
-        return TRUE;
-      if (data->len + (gsize) n > AGL_CTL_MAX_INPUT_SIZE)
-        {
-          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                       _("%s is larger than %d MiB; that is no calendar"), source,
-                       AGL_CTL_MAX_INPUT_SIZE / (1024 * 1024));
-          return FALSE;
-        }
-      g_byte_array_append (data, buffer, (guint) n);
-    }
-}
-
-/* The daemon never opens a client's paths (it may run elsewhere, as another
- * user, in a sandbox), so the CLI reads the text and sends it.  It is
- * checked here for what D-Bus cannot carry (NUL, invalid UTF-8) and capped,
- * so that a wrong file name (a disk image, /dev/zero) fails at once instead
- * of filling memory. */
-static char *
-read_text (const char  *path,
-           GError     **error)
-{
-  g_autoptr(GByteArray) data = g_byte_array_new ();
-  g_autofree char *source = describe_source (path);
-  gboolean from_stdin = strcmp (path, "-") == 0;
-  gboolean ok;
-  int fd;
-
-  fd = from_stdin ? STDIN_FILENO : g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
-  if (fd < 0)
-    {
-      set_read_error (error, source, errno);
-      return NULL;
-    }
-  ok = read_all (fd, data, source, error);
-  if (!from_stdin)
-    close (fd);
-  if (!ok)
-    return NULL;
-
-  /* An empty input is the daemon's to refuse, with its own message. */
-  if (data->len > 0 && memchr (data->data, '\0', data->len) != NULL)
-    {
-      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                   _("%s is not iCalendar text: it holds NUL bytes"), source);
-      return NULL;
-    }
-  if (data->len > 0 && !g_utf8_validate ((const char *) data->data, data->len, NULL))
-    {
-      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
-                   _("%s is not UTF-8 text, as iCalendar must be"), source);
-      return NULL;
-    }
-
-  g_byte_array_append (data, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
-}
 
 /* The arguments of "agenda update" and "agenda remove" start with the
  * appointment's ID; @max_args counts it. */
@@ -458,7 +357,7 @@ agl_ctl_agenda_add (AglCtl *ctl,
                                  _("Missing the iCalendar file (or “-” for standard input)")))
     return AGL_CTL_EXIT_USAGE;
 
-  ical = read_text (argv[1], &error);
+  ical = agl_ctl_read_text (argv[1], &error);
   if (ical == NULL)
     return agl_ctl_fail (ctl, error);
 
@@ -513,7 +412,7 @@ agl_ctl_agenda_update (AglCtl *ctl,
   if (argc < 3)
     return agl_ctl_usage_error (ctl, _("Missing the iCalendar file (or “-” for standard input)"));
 
-  ical = read_text (argv[2], &error);
+  ical = agl_ctl_read_text (argv[2], &error);
   if (ical == NULL)
     return agl_ctl_fail (ctl, error);
 
@@ -602,7 +501,7 @@ agl_ctl_agenda_import (AglCtl *ctl,
                                  _("Missing the iCalendar file (or “-” for standard input)")))
     return AGL_CTL_EXIT_USAGE;
 
-  ics = read_text (argv[1], &error);
+  ics = agl_ctl_read_text (argv[1], &error);
   if (ics == NULL)
     return agl_ctl_fail (ctl, error);
 

@@ -5,10 +5,6 @@
 
 G_BEGIN_DECLS
 
-/* The largest iCalendar text agendalinectl sends: far above any real
- * calendar, well below what would exhaust the daemon's memory. */
-#define AGL_CTL_MAX_INPUT_SIZE (64 * 1024 * 1024)
-
 int agl_ctl_agenda_list   (AglCtl *ctl,
                            int     argc,
                            char  **argv);

@@ -28,33 +28,6 @@ static const struct {
   { "delete",            N_("Deleted on both sides") },
 };
 
-/* The start every command here shares: its options, its arguments (from
- * @min_args to @max_args, @missing when too few), then the daemon.
- * Returns NULL with *@out_status set when the command is over. */
-static AglDaemon *
-start_command (AglCtl          *ctl,
-               GOptionContext  *context,
-               int             *argc,
-               char          ***argv,
-               int              min_args,
-               int              max_args,
-               const char      *missing,
-               int             *out_status)
-{
-  g_autoptr(GError) error = NULL;
-  AglDaemon *daemon;
-
-  *out_status = AGL_CTL_EXIT_USAGE;
-  if (!agl_ctl_parse_options (ctl, context, argc, argv) ||
-      !agl_ctl_expect_arguments (ctl, *argc, *argv, min_args, max_args, missing))
-    return NULL;
-
-  daemon = agl_ctl_get_daemon (ctl, &error);
-  if (daemon == NULL)
-    *out_status = agl_ctl_fail (ctl, error);
-  return daemon;
-}
-
 static guint
 get_count (GVariant   *dict,
            const char *key)
@@ -143,7 +116,8 @@ agl_ctl_sync (AglCtl *ctl,
                                           "  agendalinectl sync work --wait\n"
                                           "  agendalinectl sync work --wait --json | jq .received"),
                                         entries);
-  daemon = start_command (ctl, context, &argc, &argv, 1, 1, _("Missing the account name"), &status);
+  daemon = agl_ctl_start_command (ctl, context, &argc, &argv, 1, 1, _("Missing the account name"),
+                                  &status);
   if (daemon == NULL)
     return status;
 
@@ -353,7 +327,7 @@ agl_ctl_connections (AglCtl *ctl,
                                           "  agendalinectl connections work\n"
                                           "  agendalinectl connections --json | jq -r '.[] | select(.status == \"offline\") | .name'"),
                                         entries);
-  daemon = start_command (ctl, context, &argc, &argv, 0, 1, NULL, &status);
+  daemon = agl_ctl_start_command (ctl, context, &argc, &argv, 0, 1, NULL, &status);
   if (daemon == NULL)
     return status;
   if (!agl_daemon_call_list_connections_sync (daemon, G_DBUS_CALL_FLAGS_NONE, -1,
@@ -698,7 +672,8 @@ agl_ctl_verify (AglCtl *ctl,
                                           "  agendalinectl verify work\n"
                                           "  agendalinectl verify work --json | jq .exchange_to_local"),
                                         entries);
-  daemon = start_command (ctl, context, &argc, &argv, 1, 1, _("Missing the account name"), &status);
+  daemon = agl_ctl_start_command (ctl, context, &argc, &argv, 1, 1, _("Missing the account name"),
+                                  &status);
   if (daemon == NULL)
     return status;
 
@@ -820,7 +795,7 @@ agl_ctl_conflicts_list (AglCtl *ctl,
                                           "  agendalinectl conflicts work --json | jq -r '.[].summary'\n"
                                           "  agendalinectl conflicts list restore   (an account called “restore”)"),
                                         entries);
-  daemon = start_command (ctl, context, &argc, &argv, 0, 1, NULL, &status);
+  daemon = agl_ctl_start_command (ctl, context, &argc, &argv, 0, 1, NULL, &status);
   if (daemon == NULL)
     return status;
   if (!agl_daemon_call_list_conflicts_sync (daemon, argc == 2 ? argv[1] : "",

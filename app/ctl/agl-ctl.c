@@ -2,18 +2,22 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
 
 #include "agl-ctl.h"
 #include "agl-ctl-account.h"
 #include "agl-ctl-agenda.h"
+#include "agl-ctl-presence.h"
 #include "agl-ctl-state.h"
 #include "agl-ctl-sync.h"
 
@@ -37,6 +41,7 @@ static const Group groups[] = {
   { "account",   N_("Manage Exchange accounts"), NULL },
   { "agenda",    N_("Manage the appointments of the local agenda"), NULL },
   { "conflicts", N_("List and restore the versions that lost a sync conflict"), "list" },
+  { "rules",     N_("Show and set the rules for presence and phone status"), "show" },
 };
 
 static const Command commands[] = {
@@ -56,6 +61,11 @@ static const Command commands[] = {
   { "agenda",  "export",  agl_ctl_agenda_export,   N_("Export appointments as an iCalendar file") },
   { "conflicts", "list",  agl_ctl_conflicts_list,  N_("List the versions that lost a conflict (the default)") },
   { "conflicts", "restore", agl_ctl_conflicts_restore, N_("Bring a losing version back as the appointment") },
+  { "rules",   "show",    agl_ctl_rules_show,      N_("Show an account’s rules (the default)") },
+  { "rules",   "set",     agl_ctl_rules_set,       N_("Replace an account’s rules with a JSON file") },
+  { NULL,      "status",  agl_ctl_status,          N_("Explain the presence and phone status, now or at any instant") },
+  { NULL,      "schedule", agl_ctl_schedule,       N_("List the status changes of the coming days") },
+  { NULL,      "override", agl_ctl_override,       N_("Set the status by hand, or clear it") },
   { NULL,      "sync",    agl_ctl_sync,            N_("Sync an account now") },
   { NULL,      "connections", agl_ctl_connections, N_("Show how each account is connected to Exchange") },
   { NULL,      "verify",  agl_ctl_verify,          N_("Check that changes reach Exchange and come back") },
@@ -208,6 +218,58 @@ collapse_to_one_line (char *text)
   for (char *p = text; *p != '\0'; p++)
     if (*p == '\n' || *p == '\r')
       *p = ' ';
+}
+
+static char *
+describe_source (const char *path)
+{
+  g_autofree char *display_name = NULL;
+
+  if (strcmp (path, "-") == 0)
+    return g_strdup (_("standard input"));
+  display_name = g_filename_display_name (path);
+  return g_strdup_printf ("“%s”", display_name);
+}
+
+static void
+set_read_error (GError     **error,
+                const char  *source,
+                int          errno_value)
+{
+  g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+               _("cannot read %s: %s"), source, g_strerror (errno_value));
+}
+
+/* Appends all that @fd holds to @data, up to AGL_CTL_MAX_INPUT_SIZE. */
+static gboolean
+read_all (int          fd,
+          GByteArray  *data,
+          const char  *source,
+          GError     **error)
+{
+  for (;;)
+    {
+      guint8 buffer[64 * 1024];
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_read_error (error, source, errno);
+          return FALSE;
+        }
+      if (n == 0)
+        return TRUE;
+      if (data->len + (gsize) n > AGL_CTL_MAX_INPUT_SIZE)
+        {
+          g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                       _("%s is larger than %d MiB; is it the right file?"), source,
+                       AGL_CTL_MAX_INPUT_SIZE / (1024 * 1024));
+          return FALSE;
+        }
+      g_byte_array_append (data, buffer, (guint) n);
+    }
 }
 
 /**
@@ -453,6 +515,102 @@ agl_ctl_get_daemon (AglCtl  *ctl,
   ctl->daemon = g_steal_pointer (&daemon);
   return ctl->daemon;
 }
+
+/**
+ * agl_ctl_start_command:
+ * @ctl: the run
+ * @context: the command's options
+ * @argc: (inout): the argument count
+ * @argv: (inout): the arguments
+ * @min_args: how many arguments the command needs
+ * @max_args: how many it takes at most
+ * @missing: the usage error when there are fewer than @min_args
+ * @out_status: (out): the exit status when the command is over
+ *
+ * The start most commands share: their options, their arguments, then the
+ * daemon.
+ *
+ * Returns: (transfer none) (nullable): the daemon, or %NULL with
+ *   *@out_status set after printing why
+ */
+AglDaemon *
+agl_ctl_start_command (AglCtl          *ctl,
+                       GOptionContext  *context,
+                       int             *argc,
+                       char          ***argv,
+                       int              min_args,
+                       int              max_args,
+                       const char      *missing,
+                       int             *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  AglDaemon *daemon;
+
+  *out_status = AGL_CTL_EXIT_USAGE;
+  if (!agl_ctl_parse_options (ctl, context, argc, argv) ||
+      !agl_ctl_expect_arguments (ctl, *argc, *argv, min_args, max_args, missing))
+    return NULL;
+
+  daemon = agl_ctl_get_daemon (ctl, &error);
+  if (daemon == NULL)
+    *out_status = agl_ctl_fail (ctl, error);
+  return daemon;
+}
+
+
+/**
+ * agl_ctl_read_text:
+ * @path: a file name, or "-" for standard input
+ * @error: return location for an %AGL_CTL_ERROR_INPUT naming @path
+ *
+ * The daemon never opens a client's paths (it may run elsewhere, as another
+ * user, in a sandbox), so the CLI reads the text (iCalendar, rules) and
+ * sends it.  It is checked here for what D-Bus cannot carry (NUL, invalid
+ * UTF-8) and capped, so that a wrong file name (a disk image, /dev/zero)
+ * fails at once instead of filling memory.
+ *
+ * Returns: (transfer full): the text, or %NULL
+ */
+char *
+agl_ctl_read_text (const char  *path,
+                   GError     **error)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autofree char *source = describe_source (path);
+  gboolean from_stdin = strcmp (path, "-") == 0;
+  gboolean ok;
+  int fd;
+
+  fd = from_stdin ? STDIN_FILENO : g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0)
+    {
+      set_read_error (error, source, errno);
+      return NULL;
+    }
+  ok = read_all (fd, data, source, error);
+  if (!from_stdin)
+    close (fd);
+  if (!ok)
+    return NULL;
+
+  /* An empty input is the daemon's to refuse, with its own message. */
+  if (data->len > 0 && memchr (data->data, '\0', data->len) != NULL)
+    {
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                   _("%s is not text: it holds NUL bytes"), source);
+      return NULL;
+    }
+  if (data->len > 0 && !g_utf8_validate ((const char *) data->data, data->len, NULL))
+    {
+      g_set_error (error, AGL_CTL_ERROR, AGL_CTL_ERROR_INPUT,
+                   _("%s is not UTF-8 text"), source);
+      return NULL;
+    }
+
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+}
+
 
 /**
  * agl_ctl_parse_id:

@@ -34,6 +34,11 @@ typedef enum {
   AGL_CTL_ERROR_NOT_FOUND,
 } AglCtlError;
 
+/* The largest text (iCalendar, rules) agendalinectl reads and sends: far
+ * above any real calendar, well below what would exhaust the daemon's
+ * memory. */
+#define AGL_CTL_MAX_INPUT_SIZE (64 * 1024 * 1024)
+
 /* ImportCalendar may parse and store thousands of appointments. */
 #define AGL_CTL_IMPORT_TIMEOUT_MSEC (60 * 1000)
 
@@ -90,6 +95,16 @@ int             agl_ctl_usage_error        (AglCtl             *ctl,
                                             ...) G_GNUC_PRINTF (2, 3);
 int             agl_ctl_fail               (AglCtl             *ctl,
                                             const GError       *error);
+AglDaemon      *agl_ctl_start_command      (AglCtl             *ctl,
+                                            GOptionContext     *context,
+                                            int                *argc,
+                                            char             ***argv,
+                                            int                 min_args,
+                                            int                 max_args,
+                                            const char         *missing,
+                                            int                *out_status);
+char           *agl_ctl_read_text          (const char         *path,
+                                            GError            **error);
 gboolean        agl_ctl_error_is_unreachable (const GError     *error);
 AglDaemon      *agl_ctl_get_daemon         (AglCtl             *ctl,
                                             GError            **error);
