@@ -2350,6 +2350,19 @@ agl_remote_change_set_new (void)
   return set;
 }
 
+static AglStoreRemoteChange *
+append_change (AglRemoteChangeSet *set,
+               AglStoreRemoteKind  kind,
+               const char         *remote_id)
+{
+  AglStoreRemoteChange *change = g_new0 (AglStoreRemoteChange, 1);
+
+  change->kind = kind;
+  change->remote_id = g_strdup (remote_id);
+  g_ptr_array_add (set->changes, change);
+  return change;
+}
+
 /**
  * agl_remote_change_set_add_upsert:
  * @set: a page
@@ -2369,12 +2382,9 @@ agl_remote_change_set_add_upsert (AglRemoteChangeSet *set,
 
   g_return_if_fail (set != NULL && item != NULL && remote_id != NULL);
 
-  change = g_new0 (AglStoreRemoteChange, 1);
-  change->kind = AGL_STORE_REMOTE_UPSERT;
-  change->remote_id = g_strdup (remote_id);
+  change = append_change (set, AGL_STORE_REMOTE_UPSERT, remote_id);
   change->change_key = g_strdup (change_key);
   change->item = agl_item_copy (item);
-  g_ptr_array_add (set->changes, change);
 }
 
 /**
@@ -2388,14 +2398,9 @@ void
 agl_remote_change_set_add_delete (AglRemoteChangeSet *set,
                                   const char         *remote_id)
 {
-  AglStoreRemoteChange *change;
-
   g_return_if_fail (set != NULL && remote_id != NULL);
 
-  change = g_new0 (AglStoreRemoteChange, 1);
-  change->kind = AGL_STORE_REMOTE_DELETE;
-  change->remote_id = g_strdup (remote_id);
-  g_ptr_array_add (set->changes, change);
+  append_change (set, AGL_STORE_REMOTE_DELETE, remote_id);
 }
 
 /**
@@ -2410,14 +2415,9 @@ void
 agl_remote_change_set_add_confirm (AglRemoteChangeSet *set,
                                    const char         *remote_id)
 {
-  AglStoreRemoteChange *change;
-
   g_return_if_fail (set != NULL && remote_id != NULL);
 
-  change = g_new0 (AglStoreRemoteChange, 1);
-  change->kind = AGL_STORE_REMOTE_CONFIRM;
-  change->remote_id = g_strdup (remote_id);
-  g_ptr_array_add (set->changes, change);
+  append_change (set, AGL_STORE_REMOTE_CONFIRM, remote_id);
 }
 
 /**
