@@ -3,7 +3,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -58,6 +63,7 @@ typedef struct {
 
   AglStatus          *status;
   guint               timer_id;
+  int                 timer_fd; /* -1 without one */
   gint64              timer_at;
 } Account;
 
@@ -82,6 +88,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void account_update (Account *account);
+static void account_disarm (Account *account);
 
 static gint64
 now_seconds (void)
@@ -92,7 +99,7 @@ now_seconds (void)
 static void
 account_free (Account *account)
 {
-  g_clear_handle_id (&account->timer_id, g_source_remove);
+  account_disarm (account);
   g_clear_handle_id (&account->oof_timer_id, g_source_remove);
   if (account->oof_cancellable != NULL)
     g_cancellable_cancel (account->oof_cancellable);
@@ -194,15 +201,23 @@ account_clear_override (Account *account)
   memset (&account->override, 0, sizeof account->override);
 }
 
+/* The boundary timer is a timerfd on the wall clock (CLOCK_REALTIME,
+ * absolute): unlike a GLib timeout, which runs on the monotonic clock and
+ * stops while the machine sleeps, it fires at the boundary's wall-clock
+ * instant, and at once on waking when the boundary passed during a
+ * suspend.  TFD_TIMER_CANCEL_ON_SET also wakes it when the clock is set
+ * (NTP step, the user changing the time), so the status is worked out
+ * again for the new time instead of waiting for a boundary that has
+ * moved.  Where timerfd is missing, a GLib timeout does the job, without
+ * those two guarantees. */
 static gboolean
 timer_fired_cb (gpointer data)
 {
   Account *account = data;
 
   account->timer_id = 0;
-  /* The timeout runs on the monotonic clock; should it come early on
-   * the wall clock, wait for the rest rather than evaluate before the
-   * boundary. */
+  /* A timeout on the monotonic clock can come early on the wall clock:
+   * wait for the rest rather than evaluate before the boundary. */
   if (g_get_real_time () < account->timer_at * G_USEC_PER_SEC)
     {
       gint64 wait = account->timer_at * G_USEC_PER_SEC - g_get_real_time ();
@@ -214,17 +229,61 @@ timer_fired_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+timer_fd_cb (int          fd,
+             GIOCondition condition,
+             gpointer     data)
+{
+  Account *account = data;
+  guint64 expirations;
+
+  /* ECANCELED: the clock was set; EAGAIN: nothing to read (spurious).
+   * Either way the status is worked out again for the time it is now. */
+  if (read (fd, &expirations, sizeof expirations) < 0 && errno == EAGAIN)
+    return G_SOURCE_CONTINUE;
+  account->timer_id = 0;
+  account_update (account);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+account_disarm (Account *account)
+{
+  g_clear_handle_id (&account->timer_id, g_source_remove);
+  if (account->timer_fd >= 0)
+    {
+      close (account->timer_fd);
+      account->timer_fd = -1;
+    }
+}
+
 static void
 account_arm (Account *account,
              gint64   boundary,
              gint64   now)
 {
+  struct itimerspec spec = { 0 };
   gint64 wait;
 
-  g_clear_handle_id (&account->timer_id, g_source_remove);
+  account_disarm (account);
   if (boundary == 0 || boundary > now + MAX_TIMER_SECONDS)
     boundary = now + MAX_TIMER_SECONDS;
   account->timer_at = boundary;
+
+  account->timer_fd = timerfd_create (CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+  spec.it_value.tv_sec = (time_t) boundary;
+  if (account->timer_fd >= 0 &&
+      timerfd_settime (account->timer_fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+                       &spec, NULL) == 0)
+    {
+      account->timer_id = g_unix_fd_add (account->timer_fd, G_IO_IN, timer_fd_cb, account);
+      return;
+    }
+  if (account->timer_fd >= 0)
+    {
+      close (account->timer_fd);
+      account->timer_fd = -1;
+    }
   wait = MAX (boundary * G_USEC_PER_SEC - g_get_real_time (), 0);
   account->timer_id = g_timeout_add ((guint) ((wait + 999) / 1000), timer_fired_cb, account);
 }
@@ -482,6 +541,7 @@ track_account (AglPresenceTracker *self,
 
   account = g_new0 (Account, 1);
   account->tracker = self;
+  account->timer_fd = -1;
   account->name = g_strdup (name);
   account->rules = rules;
   g_hash_table_insert (self->accounts, account->name, account);
