@@ -108,9 +108,12 @@ password_cb (GObject      *source,
     }
   if (connect->account->url == NULL || *connect->account->url == '\0')
     {
+      /* Not in the same argument list as g_steal_pointer(): the order in
+       * which arguments are evaluated is unspecified. */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
       agl_ews_autodiscover_async (connect->connection, connect->account->email, NULL,
-                                  g_task_get_cancellable (task), autodiscovered_cb,
-                                  g_steal_pointer (&task));
+                                  cancellable, autodiscovered_cb, g_steal_pointer (&task));
       return;
     }
   g_task_return_pointer (task, agl_ews_backend_new (connect->connection), g_object_unref);
@@ -200,6 +203,7 @@ count_page_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Count *count = g_task_get_task_data (task);
   g_autoptr(AglRemoteSyncPage) page = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
   page = agl_remote_sync_folder_items_finish (AGL_REMOTE (source), result, &error);
@@ -216,9 +220,9 @@ count_page_cb (GObject      *source,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  agl_remote_sync_folder_items_async (count->remote, page->state, 512,
-                                      g_task_get_cancellable (task), count_page_cb,
-                                      g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  agl_remote_sync_folder_items_async (count->remote, page->state, 512, cancellable,
+                                      count_page_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -228,6 +232,7 @@ count_connected_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Count *count = g_task_get_task_data (task);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   count->remote = agl_sync_manager_connect_finish (AGL_SYNC_MANAGER (source), result, &error);
@@ -236,7 +241,8 @@ count_connected_cb (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  agl_remote_sync_folder_items_async (count->remote, NULL, 512, g_task_get_cancellable (task),
+  cancellable = g_task_get_cancellable (task);
+  agl_remote_sync_folder_items_async (count->remote, NULL, 512, cancellable,
                                       count_page_cb, g_steal_pointer (&task));
 }
 
