@@ -753,3 +753,39 @@ agl_daemon_client_set_account_enabled_finish (AglDaemonClient  *self,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/**
+ * agl_daemon_client_get_proxy:
+ * @self: a client
+ *
+ * The generated proxy of the daemon's interface, for the calls and
+ * signals the client does not wrap (pages call it directly).  Errors of
+ * its calls start with the D-Bus error name: pass them through
+ * agl_daemon_client_strip_error() before showing them.
+ *
+ * Returns: (transfer none) (nullable): the proxy while the client is
+ *   %AGL_DAEMON_CLIENT_READY, else %NULL
+ */
+AglDaemon *
+agl_daemon_client_get_proxy (AglDaemonClient *self)
+{
+  g_return_val_if_fail (AGL_IS_DAEMON_CLIENT (self), NULL);
+
+  return self->status == AGL_DAEMON_CLIENT_READY ? self->proxy : NULL;
+}
+
+/**
+ * agl_daemon_client_strip_error:
+ * @error: an error from a call to the daemon
+ *
+ * Leaves only the daemon's own sentence in @error's message, which the
+ * app can show as it is.
+ */
+void
+agl_daemon_client_strip_error (GError *error)
+{
+  g_return_if_fail (error != NULL);
+
+  if (g_dbus_error_is_remote_error (error))
+    g_dbus_error_strip_remote_error (error);
+}

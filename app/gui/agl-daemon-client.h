@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "agl-dbus-generated.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -26,6 +28,8 @@ AglDaemonClient       *agl_daemon_client_new                      (void);
 void                   agl_daemon_client_connect                  (AglDaemonClient      *self);
 AglDaemonClientStatus  agl_daemon_client_get_status               (AglDaemonClient      *self);
 const char            *agl_daemon_client_get_error_message        (AglDaemonClient      *self);
+AglDaemon             *agl_daemon_client_get_proxy                (AglDaemonClient      *self);
+void                   agl_daemon_client_strip_error              (GError               *error);
 
 void                   agl_daemon_client_get_state_async          (AglDaemonClient      *self,
                                                                    GCancellable         *cancellable,

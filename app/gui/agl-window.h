@@ -11,6 +11,12 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (AglWindow, agl_window, AGL, WINDOW, AdwApplicationWindow)
 
-AglWindow *agl_window_new (AglApplication *application);
+AglWindow *agl_window_new            (AglApplication *application);
+void       agl_window_show_page      (AglWindow      *self,
+                                      const char     *name);
+void       agl_window_choose_account (AglWindow      *self,
+                                      const char     *name);
+void       agl_window_show_error     (AglWindow      *self,
+                                      const char     *message);
 
 G_END_DECLS
