@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <libsecret/secret.h>
@@ -20,6 +21,8 @@
 
 #define SECRETS_BUS_NAME "org.freedesktop.secrets"
 #define FILE_GROUP "Passwords"
+/* The publishers' secrets, keyed "ACCOUNT/PUBLISHER" (both escaped). */
+#define FILE_PUBLISHER_GROUP "Publishers"
 
 struct _AglSecrets
 {
@@ -38,6 +41,22 @@ get_schema (void)
     "io.github.agendaline.Account", SECRET_SCHEMA_NONE,
     {
       { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    }
+  };
+  return &schema;
+}
+
+/* A schema of its own, so that the account lookups (which match the
+ * schema's name) never return a publisher's secret. */
+static const SecretSchema *
+get_publisher_schema (void)
+{
+  static const SecretSchema schema = {
+    "io.github.agendaline.Publisher", SECRET_SCHEMA_NONE,
+    {
+      { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "publisher", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { NULL, 0 },
     }
   };
@@ -144,6 +163,17 @@ file_store (AglSecrets *self,
     return FALSE;
   g_key_file_set_string (key_file, FILE_GROUP, key, password);
   return file_save (self, key_file, error);
+}
+
+static char *
+file_publisher_key (const char *account,
+                    const char *publisher)
+{
+  g_autofree char *account_key = file_key (account);
+  g_autofree char *publisher_key = file_key (publisher);
+
+  /* "/" is escaped in both parts, so the key reads back one way only. */
+  return g_strconcat (account_key, "/", publisher_key, NULL);
 }
 
 static gboolean
@@ -529,4 +559,196 @@ agl_secrets_list_finish (AglSecrets   *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * agl_secrets_store_publisher_async:
+ * @account: the account name
+ * @publisher: the publisher's kind ("webhook", "sip")
+ * @secret: the secret, replacing any stored one
+ *
+ * Stores the secret of one of @account's publishers.
+ */
+void
+agl_secrets_store_publisher_async (AglSecrets          *self,
+                                   const char          *account,
+                                   const char          *publisher,
+                                   const char          *secret,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (AGL_IS_SECRETS (self));
+  g_return_if_fail (account != NULL && publisher != NULL && secret != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, agl_secrets_store_publisher_async);
+
+  if (self->backend == AGL_SECRETS_BACKEND_SERVICE)
+    {
+      /* TRANSLATORS: the label of a secret in the keyring: "Agendaline account “work”, webhook" */
+      g_autofree char *label = g_strdup_printf (_("Agendaline account “%s”, %s"), account, publisher);
+
+      secret_password_store (get_publisher_schema (), SECRET_COLLECTION_DEFAULT, label, secret,
+                             cancellable, service_store_cb, g_steal_pointer (&task),
+                             "account", account, "publisher", publisher, NULL);
+      return;
+    }
+
+  key_file = file_load (self, &error);
+  if (key_file != NULL)
+    {
+      key = file_publisher_key (account, publisher);
+      g_key_file_set_string (key_file, FILE_PUBLISHER_GROUP, key, secret);
+      file_save (self, key_file, &error);
+    }
+  return_done (task, FALSE, g_steal_pointer (&error));
+}
+
+gboolean
+agl_secrets_store_publisher_finish (AglSecrets   *self,
+                                    GAsyncResult *result,
+                                    GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * agl_secrets_lookup_publisher_async:
+ * @account: the account name
+ * @publisher: the publisher's kind
+ *
+ * Looks up the secret of one of @account's publishers; the result is
+ * %NULL without an error when none is stored.
+ */
+void
+agl_secrets_lookup_publisher_async (AglSecrets          *self,
+                                    const char          *account,
+                                    const char          *publisher,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (AGL_IS_SECRETS (self));
+  g_return_if_fail (account != NULL && publisher != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, agl_secrets_lookup_publisher_async);
+
+  if (self->backend == AGL_SECRETS_BACKEND_SERVICE)
+    {
+      secret_password_lookup (get_publisher_schema (), cancellable, service_lookup_cb,
+                              g_steal_pointer (&task), "account", account,
+                              "publisher", publisher, NULL);
+      return;
+    }
+
+  key_file = file_load (self, &error);
+  if (key_file == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  key = file_publisher_key (account, publisher);
+  g_task_return_pointer (task, g_key_file_get_string (key_file, FILE_PUBLISHER_GROUP, key, NULL),
+                         g_free);
+}
+
+char *
+agl_secrets_lookup_publisher_finish (AglSecrets   *self,
+                                     GAsyncResult *result,
+                                     GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Removes @publisher's key of @account, or with %NULL every key of it. */
+static gboolean
+file_clear_publisher (AglSecrets *self,
+                      const char *account,
+                      const char *publisher,
+                      GError    **error)
+{
+  g_autoptr(GKeyFile) key_file = file_load (self, error);
+  g_autofree char *account_key = file_key (account);
+  g_autofree char *prefix = g_strconcat (account_key, "/", NULL);
+  g_auto(GStrv) keys = NULL;
+  gboolean changed = FALSE;
+
+  if (key_file == NULL)
+    return FALSE;
+  keys = g_key_file_get_keys (key_file, FILE_PUBLISHER_GROUP, NULL, NULL);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      g_autofree char *publisher_key = publisher != NULL ? file_key (publisher) : NULL;
+
+      if (!g_str_has_prefix (keys[i], prefix) ||
+          (publisher_key != NULL && strcmp (keys[i] + strlen (prefix), publisher_key) != 0))
+        continue;
+      g_key_file_remove_key (key_file, FILE_PUBLISHER_GROUP, keys[i], NULL);
+      changed = TRUE;
+    }
+  return !changed || file_save (self, key_file, error);
+}
+
+/**
+ * agl_secrets_clear_publisher_async:
+ * @account: the account name
+ * @publisher: (nullable): the publisher's kind, or %NULL for all of them
+ *
+ * Forgets the secret of one of @account's publishers, or of all of them;
+ * succeeds when there was none.
+ */
+void
+agl_secrets_clear_publisher_async (AglSecrets          *self,
+                                   const char          *account,
+                                   const char          *publisher,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (AGL_IS_SECRETS (self));
+  g_return_if_fail (account != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, agl_secrets_clear_publisher_async);
+
+  if (self->backend == AGL_SECRETS_BACKEND_SERVICE)
+    {
+      if (publisher != NULL)
+        secret_password_clear (get_publisher_schema (), cancellable, service_clear_cb,
+                               g_steal_pointer (&task), "account", account,
+                               "publisher", publisher, NULL);
+      else
+        secret_password_clear (get_publisher_schema (), cancellable, service_clear_cb,
+                               g_steal_pointer (&task), "account", account, NULL);
+      return;
+    }
+
+  file_clear_publisher (self, account, publisher, &error);
+  return_done (task, FALSE, g_steal_pointer (&error));
+}
+
+gboolean
+agl_secrets_clear_publisher_finish (AglSecrets   *self,
+                                    GAsyncResult *result,
+                                    GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -60,4 +60,36 @@ GHashTable        *agl_secrets_list_finish        (AglSecrets           *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
 
+/* The secrets of an account's publishers (the webhook's signing key, the
+ * SIP password), apart from its password: a lookup by account never
+ * returns them. */
+void               agl_secrets_store_publisher_async  (AglSecrets          *self,
+                                                       const char          *account,
+                                                       const char          *publisher,
+                                                       const char          *secret,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean           agl_secrets_store_publisher_finish (AglSecrets          *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+void               agl_secrets_lookup_publisher_async (AglSecrets          *self,
+                                                       const char          *account,
+                                                       const char          *publisher,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+char              *agl_secrets_lookup_publisher_finish (AglSecrets         *self,
+                                                        GAsyncResult       *result,
+                                                        GError            **error);
+void               agl_secrets_clear_publisher_async  (AglSecrets          *self,
+                                                       const char          *account,
+                                                       const char          *publisher,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean           agl_secrets_clear_publisher_finish (AglSecrets          *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+
 G_END_DECLS

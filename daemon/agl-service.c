@@ -16,6 +16,9 @@
 #include "agl-occurrences.h"
 #include "agl-log.h"
 #include "agl-presence.h"
+#include "agl-publish-config.h"
+#include "agl-publish-manager.h"
+#include "agl-rules.h"
 #include "agl-service.h"
 #include "agl-sync-manager.h"
 #include "agl-sync-verify.h"
@@ -40,6 +43,7 @@ struct _AglService
   GDateTime    *started;
   AglSyncManager *sync;
   AglPresenceTracker *presence;
+  AglPublishManager *publish;
   AglLog       *log;
 
   /* Account names with a password operation in flight, so that two calls
@@ -659,12 +663,28 @@ handle_update_account_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The publishers' secrets go last; the reply waits for them, so that a
+ * client that removed an account knows its secrets are gone. */
+static void
+remove_account_publisher_secrets_cleared_cb (GObject      *source,
+                                             GAsyncResult *result,
+                                             gpointer      user_data)
+{
+  g_autoptr(AccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!agl_secrets_clear_publisher_finish (op->self->secrets, result, &error))
+    g_warning ("Account %s removed, but its publishers' secrets could not be forgotten: %s",
+               op->account->name, error->message);
+  agl_daemon_complete_remove_account (op->self->skeleton, op->invocation);
+}
+
 static void
 remove_account_password_cleared_cb (GObject      *source,
                                     GAsyncResult *result,
                                     gpointer      user_data)
 {
-  g_autoptr(AccountOp) op = user_data;
+  AccountOp *op = user_data;
   g_autoptr(GError) error = NULL;
 
   /* The account is gone either way; a password left behind is only
@@ -672,7 +692,8 @@ remove_account_password_cleared_cb (GObject      *source,
   if (!agl_secrets_clear_finish (op->self->secrets, result, &error))
     g_warning ("Account %s removed, but its password could not be forgotten: %s",
                op->account->name, error->message);
-  agl_daemon_complete_remove_account (op->self->skeleton, op->invocation);
+  agl_secrets_clear_publisher_async (op->self->secrets, op->account->name, NULL, NULL,
+                                     remove_account_publisher_secrets_cleared_cb, op);
 }
 
 static gboolean
@@ -938,8 +959,12 @@ test_account_password_cb (GObject      *source,
     }
   if (op->account->url == NULL || *op->account->url == '\0')
     {
-      agl_ews_autodiscover_async (op->connection, op->account->email, NULL, NULL,
-                                  test_account_autodiscovered_cb, g_steal_pointer (&op));
+      /* op is read before it is handed on: the order in which arguments
+       * are evaluated is unspecified. */
+      TestAccountOp *pending = g_steal_pointer (&op);
+
+      agl_ews_autodiscover_async (pending->connection, pending->account->email, NULL, NULL,
+                                  test_account_autodiscovered_cb, pending);
       return;
     }
   test_account_run (g_steal_pointer (&op));
@@ -1522,6 +1547,8 @@ connection_to_variant (AglService       *self,
   g_variant_builder_add (&builder, "{sv}", "server-version",
                          S (connection.server_version != NULL ? connection.server_version
                                                               : account->server_build));
+  g_variant_builder_add (&builder, "{sv}", "publishers",
+                         agl_publish_manager_get_publishers (self->publish, account->name));
 #undef S
   return g_variant_builder_end (&builder);
 }
@@ -1792,6 +1819,68 @@ handle_get_schedule_cb (AglDaemon             *skeleton,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* GetRules: the stored rules, with whether each publisher's secret is
+ * stored in place of the secret. */
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  char                  *name;
+  char                  *rules;
+  gboolean               has[AGL_PUBLISH_N_SECRETS];
+  guint                  next;
+} GetRulesOp;
+
+static const char * const secret_kinds[AGL_PUBLISH_N_SECRETS] = { "webhook", "sip" };
+
+static void
+get_rules_op_free (GetRulesOp *op)
+{
+  g_object_unref (op->self);
+  g_clear_object (&op->invocation);
+  g_free (op->name);
+  g_free (op->rules);
+  g_free (op);
+}
+
+static void get_rules_next (GetRulesOp *op);
+
+static void
+get_rules_secret_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GetRulesOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = agl_secrets_lookup_publisher_finish (AGL_SECRETS (source), result,
+                                                                 &error);
+
+  /* Only what is shown depends on it: a keyring that cannot be read
+   * is no reason to hide the rules. */
+  if (error != NULL)
+    g_warning ("Cannot tell whether the %s publisher of %s has a secret: %s",
+               secret_kinds[op->next], op->name, error->message);
+  op->has[op->next++] = secret != NULL;
+  if (secret != NULL)
+    memset (secret, 0, strlen (secret));
+  get_rules_next (op);
+}
+
+static void
+get_rules_next (GetRulesOp *op)
+{
+  g_autofree char *shown = NULL;
+
+  if (op->next < AGL_PUBLISH_N_SECRETS)
+    {
+      agl_secrets_lookup_publisher_async (op->self->secrets, op->name, secret_kinds[op->next], NULL,
+                                          get_rules_secret_cb, op);
+      return;
+    }
+  shown = agl_publish_config_mark_secrets (op->rules, op->has[0], op->has[1]);
+  agl_daemon_complete_get_rules (op->self->skeleton, g_steal_pointer (&op->invocation), shown);
+  get_rules_op_free (op);
+}
+
 static gboolean
 handle_get_rules_cb (AglDaemon             *skeleton,
                      GDBusMethodInvocation *invocation,
@@ -1800,11 +1889,200 @@ handle_get_rules_cb (AglDaemon             *skeleton,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *rules = agl_presence_tracker_get_rules (self->presence, name, &error);
+  GetRulesOp *op;
 
   if (rules == NULL)
     return return_error (invocation, error);
-  agl_daemon_complete_get_rules (skeleton, invocation, rules);
+  op = g_new0 (GetRulesOp, 1);
+  op->self = g_object_ref (self);
+  /* The reply, when it is sent, takes the handler's reference. */
+  op->invocation = invocation;
+  op->name = g_strdup (name);
+  op->rules = g_steal_pointer (&rules);
+  get_rules_next (op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/*
+ * SetRules: the publishers' secrets go to the Secret Service first, then
+ * the rules without them to the store.  The secrets stored before are
+ * read first, to tell whether a webhook has one and to put them back
+ * should a later step fail: a refused SetRules changes nothing.
+ */
+typedef struct {
+  AglService            *self;
+  GDBusMethodInvocation *invocation;
+  char                  *name;
+  char                  *rules;     /* without secrets */
+  AglPublishSecret       secrets[AGL_PUBLISH_N_SECRETS];
+  char                  *old[AGL_PUBLISH_N_SECRETS];
+  gboolean               applied[AGL_PUBLISH_N_SECRETS];
+  guint                  next;
+} SetRulesOp;
+
+static void
+wipe_free (char *secret)
+{
+  if (secret != NULL)
+    memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
+static void
+set_rules_op_free (SetRulesOp *op)
+{
+  g_hash_table_remove (op->self->busy_accounts, op->name);
+  g_object_unref (op->self);
+  g_clear_object (&op->invocation);
+  g_free (op->name);
+  g_free (op->rules);
+  agl_publish_secrets_clear (op->secrets);
+  for (guint i = 0; i < AGL_PUBLISH_N_SECRETS; i++)
+    wipe_free (op->old[i]);
+  g_free (op);
+}
+
+static void
+restored_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autofree char *name = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (g_async_result_is_tagged (result, agl_secrets_store_publisher_async))
+    ok = agl_secrets_store_publisher_finish (AGL_SECRETS (source), result, &error);
+  else
+    ok = agl_secrets_clear_publisher_finish (AGL_SECRETS (source), result, &error);
+  if (!ok)
+    g_warning ("The rules of %s were refused, but a publisher's secret could not be put back: %s",
+               name, error->message);
+}
+
+/* Puts back the secrets changed so far, and fails with @error. */
+static void
+set_rules_fail (SetRulesOp *op,
+                GError     *error)
+{
+  for (guint i = 0; i < AGL_PUBLISH_N_SECRETS; i++)
+    {
+      if (!op->applied[i])
+        continue;
+      if (op->old[i] != NULL)
+        agl_secrets_store_publisher_async (op->self->secrets, op->name, op->secrets[i].kind,
+                                           op->old[i], NULL, restored_cb, g_strdup (op->name));
+      else
+        agl_secrets_clear_publisher_async (op->self->secrets, op->name, op->secrets[i].kind, NULL,
+                                           restored_cb, g_strdup (op->name));
+    }
+  g_dbus_method_invocation_take_error (g_steal_pointer (&op->invocation), error);
+  set_rules_op_free (op);
+}
+
+static void set_rules_apply_next (SetRulesOp *op);
+
+static void
+set_rules_secret_changed_cb (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  SetRulesOp *op = user_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (op->secrets[op->next].change == AGL_PUBLISH_SECRET_SET)
+    ok = agl_secrets_store_publisher_finish (AGL_SECRETS (source), result, &error);
+  else
+    ok = agl_secrets_clear_publisher_finish (AGL_SECRETS (source), result, &error);
+  if (!ok)
+    {
+      set_rules_fail (op, error);
+      return;
+    }
+  op->applied[op->next++] = TRUE;
+  set_rules_apply_next (op);
+}
+
+static void
+set_rules_apply_next (SetRulesOp *op)
+{
+  GError *error = NULL;
+
+  for (; op->next < AGL_PUBLISH_N_SECRETS; op->next++)
+    {
+      const AglPublishSecret *secret = &op->secrets[op->next];
+
+      if (secret->change == AGL_PUBLISH_SECRET_SET && g_strcmp0 (secret->value, op->old[op->next]) != 0)
+        {
+          agl_secrets_store_publisher_async (op->self->secrets, op->name, secret->kind,
+                                             secret->value, NULL, set_rules_secret_changed_cb, op);
+          return;
+        }
+      if (secret->change == AGL_PUBLISH_SECRET_REMOVE && op->old[op->next] != NULL)
+        {
+          agl_secrets_clear_publisher_async (op->self->secrets, op->name, secret->kind, NULL,
+                                             set_rules_secret_changed_cb, op);
+          return;
+        }
+    }
+
+  if (!agl_presence_tracker_set_rules (op->self->presence, op->name, op->rules, &error))
+    {
+      set_rules_fail (op, error);
+      return;
+    }
+  agl_publish_manager_reload_account (op->self->publish, op->name);
+  agl_daemon_complete_set_rules (op->self->skeleton, g_steal_pointer (&op->invocation));
+  set_rules_op_free (op);
+}
+
+static void set_rules_lookup_next (SetRulesOp *op);
+
+static void
+set_rules_old_secret_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  SetRulesOp *op = user_data;
+  GError *error = NULL;
+
+  op->old[op->next] = agl_secrets_lookup_publisher_finish (AGL_SECRETS (source), result, &error);
+  if (error != NULL)
+    {
+      set_rules_fail (op, error);
+      return;
+    }
+  op->next++;
+  set_rules_lookup_next (op);
+}
+
+static void
+set_rules_lookup_next (SetRulesOp *op)
+{
+  if (op->next < AGL_PUBLISH_N_SECRETS)
+    {
+      agl_secrets_lookup_publisher_async (op->self->secrets, op->name, op->secrets[op->next].kind,
+                                          NULL, set_rules_old_secret_cb, op);
+      return;
+    }
+
+  for (guint i = 0; i < AGL_PUBLISH_N_SECRETS; i++)
+    {
+      const AglPublishSecret *secret = &op->secrets[i];
+
+      if (secret->configured && secret->required &&
+          (secret->change == AGL_PUBLISH_SECRET_REMOVE ||
+           (secret->change == AGL_PUBLISH_SECRET_KEEP && op->old[i] == NULL)))
+        {
+          /* Only the webhook needs one. */
+          set_rules_fail (op, g_error_new (AGL_ERROR, AGL_ERROR_INVALID_ARGUMENT,
+                                           _("publishers.webhook.secret: a webhook needs a secret to sign its requests.")));
+          return;
+        }
+    }
+  op->next = 0;
+  set_rules_apply_next (op);
 }
 
 static gboolean
@@ -1815,10 +2093,29 @@ handle_set_rules_cb (AglDaemon             *skeleton,
                      AglService            *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(AglRules) parsed = NULL;
+  SetRulesOp *op;
 
-  if (!agl_presence_tracker_set_rules (self->presence, name, rules, &error))
+  if (refuse_busy_account (self, invocation, name))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  /* Everything that can be checked at once is, before any secret moves:
+   * the account, the rules, then the publishers' settings. */
+  if (!check_account_exists (self, name, &error) ||
+      (parsed = agl_rules_from_json (rules, &error)) == NULL)
     return return_error (invocation, error);
-  agl_daemon_complete_set_rules (skeleton, invocation);
+
+  op = g_new0 (SetRulesOp, 1);
+  op->rules = agl_publish_config_take_secrets (rules, op->secrets, &error);
+  if (op->rules == NULL)
+    {
+      g_free (op);
+      return return_error (invocation, error);
+    }
+  op->self = g_object_ref (self);
+  op->invocation = invocation;
+  op->name = g_strdup (name);
+  g_hash_table_add (self->busy_accounts, g_strdup (name));
+  set_rules_lookup_next (op);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1891,6 +2188,23 @@ status_changed_cb (AglPresenceTracker *presence,
   agl_daemon_emit_status_changed (self->skeleton, name, status);
 }
 
+/* Statuses follows the publish manager, which knows every enabled
+ * account's status from the start, not only its changes. */
+static void
+statuses_changed_cb (AglPublishManager *publish,
+                     AglService        *self)
+{
+  agl_daemon_set_statuses (self->skeleton, agl_publish_manager_get_statuses (publish));
+}
+
+static void
+publishers_changed_cb (AglPublishManager *publish,
+                       const char        *name,
+                       AglService        *self)
+{
+  agl_daemon_emit_connection_changed (self->skeleton, name);
+}
+
 static void
 agl_service_dispose (GObject *object)
 {
@@ -1902,6 +2216,11 @@ agl_service_dispose (GObject *object)
     {
       agl_service_unexport (self);
       g_signal_handlers_disconnect_by_data (self->skeleton, self);
+    }
+  if (self->publish != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->publish, self);
+      agl_publish_manager_stop (self->publish);
     }
   if (self->presence != NULL)
     {
@@ -1915,6 +2234,7 @@ agl_service_dispose (GObject *object)
     }
   if (self->log != NULL)
     g_signal_handlers_disconnect_by_data (self->log, self);
+  g_clear_object (&self->publish);
   g_clear_object (&self->presence);
   g_clear_object (&self->sync);
   g_clear_object (&self->log);
@@ -1951,6 +2271,7 @@ agl_service_init (AglService *self)
   self->busy_accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->skeleton = agl_daemon_skeleton_new ();
   agl_daemon_set_version (self->skeleton, PACKAGE_VERSION);
+  agl_daemon_set_statuses (self->skeleton, g_variant_new_array (G_VARIANT_TYPE ("{ss}"), NULL, 0));
 
 #define CONNECT(signal, handler) \
   g_signal_connect (self->skeleton, signal, G_CALLBACK (handler), self)
@@ -2004,6 +2325,9 @@ agl_service_new (AglStore   *store,
   g_signal_connect (self->sync, "connection-changed", G_CALLBACK (connection_changed_cb), self);
   self->presence = agl_presence_tracker_new (store, self->sync);
   g_signal_connect (self->presence, "status-changed", G_CALLBACK (status_changed_cb), self);
+  self->publish = agl_publish_manager_new (store, self->presence, secrets);
+  g_signal_connect (self->publish, "statuses-changed", G_CALLBACK (statuses_changed_cb), self);
+  g_signal_connect (self->publish, "publishers-changed", G_CALLBACK (publishers_changed_cb), self);
   g_signal_connect (store, "agenda-changed", G_CALLBACK (store_agenda_changed_cb), self);
   g_signal_connect (store, "account-changed", G_CALLBACK (store_account_changed_cb), self);
   return self;
@@ -2066,9 +2390,9 @@ agl_service_set_log (AglService *self,
  * agl_service_start_sync:
  * @self: a service
  *
- * Starts syncing the enabled accounts and following their presence;
- * called once the daemon owns its bus name, so that a second instance
- * never syncs the same store.
+ * Starts syncing the enabled accounts, following their presence and
+ * publishing it; called once the daemon owns its bus name, so that a
+ * second instance never syncs the same store nor publishes twice.
  */
 void
 agl_service_start_sync (AglService *self)
@@ -2076,4 +2400,5 @@ agl_service_start_sync (AglService *self)
   g_return_if_fail (AGL_IS_SERVICE (self));
   agl_sync_manager_start (self->sync);
   agl_presence_tracker_start (self->presence);
+  agl_publish_manager_start (self->publish);
 }

@@ -7,24 +7,18 @@
  */
 #include "config.h"
 
-#include <signal.h>
-#include <sys/prctl.h>
-
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
-#include <sqlite3.h>
 
 #include "agl-error.h"
+#include "agl-kamailio-harness.h"
 #include "agl-publish-sip.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathObject, xmlXPathFreeObject)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 #define TEST_USER "alice"
 #define TEST_DOMAIN "example.com"
@@ -59,47 +53,6 @@ run_until (gboolean *done,
   if (!timed_out)
     g_source_remove (id);
   return *done;
-}
-
-static guint16
-pick_free_udp_port (GSocket **keep)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-  guint16 port;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, any, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  if (keep != NULL)
-    *keep = g_steal_pointer (&socket);
-  return port;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
 }
 
 static JsonObject *
@@ -398,241 +351,37 @@ test_describe (void)
 /* Against Kamailio                                                     */
 
 typedef struct {
-  char        *dir;
-  char        *db_path;
-  char        *log_path;
-  guint16      port;
-  char        *server;
-  GSubprocess *kamailio;
-  gboolean     exited;
-  gboolean     withdrawn;
+  AglKamailioHarness k;
 } Fixture;
-
-static void
-kamailio_exited_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  Fixture *fixture = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
-  fixture->exited = TRUE;
-}
-
-static void
-dump_log (Fixture *fixture)
-{
-  g_autofree char *log = NULL;
-
-  if (fixture->log_path != NULL && g_file_get_contents (fixture->log_path, &log, NULL, NULL))
-    g_printerr ("---- kamailio log ----\n%s---- end of kamailio log ----\n", log);
-}
-
-static void
-create_database (Fixture *fixture)
-{
-  const char *sql_dir = g_getenv ("AGL_TEST_KAMAILIO_SQL");
-  static const char *const files[] = { "standard-create.sql", "presence-create.sql" };
-  g_autoptr(sqlite3) db = NULL;
-
-  if (sql_dir == NULL)
-    sql_dir = "/usr/share/kamailio/db_sqlite";
-
-  g_assert_cmpint (sqlite3_open (fixture->db_path, &db), ==, SQLITE_OK);
-  /* The test reads while Kamailio writes: with a write-ahead log, readers
-   * never make Kamailio's writes fail with "database is locked". */
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), ==, SQLITE_OK);
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *path = g_build_filename (sql_dir, files[i], NULL);
-      g_autofree char *sql = NULL;
-      g_autoptr(GError) error = NULL;
-      char *message = NULL;
-
-      g_file_get_contents (path, &sql, NULL, &error);
-      g_assert_no_error (error);
-      if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-        g_error ("%s: %s", path, message);
-    }
-}
-
-static gboolean
-socket_readable_cb (GSocket      *socket,
-                    GIOCondition  condition,
-                    gpointer      user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Sends OPTIONS until Kamailio answers: then it takes requests. */
-static gboolean
-kamailio_answers (Fixture *fixture)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) to = g_inet_socket_address_new (loopback, fixture->port);
-  g_autoptr(GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  guint16 port;
-  g_autofree char *probe = NULL;
-
-  port = pick_free_udp_port (&socket);
-  probe = g_strdup_printf ("OPTIONS sip:probe@127.0.0.1:%u SIP/2.0\r\n"
-                           "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-probe;rport\r\n"
-                           "Max-Forwards: 5\r\n"
-                           "From: <sip:probe@127.0.0.1>;tag=probe\r\n"
-                           "To: <sip:probe@127.0.0.1>\r\n"
-                           "Call-ID: probe@127.0.0.1\r\n"
-                           "CSeq: 1 OPTIONS\r\n"
-                           "Content-Length: 0\r\n\r\n",
-                           fixture->port, port);
-  g_socket_set_timeout (socket, 0);
-
-  while (g_get_monotonic_time () < deadline && !fixture->exited)
-    {
-      char answer[2048];
-      gboolean timed_out = FALSE;
-      gboolean readable = FALSE;
-      g_autoptr(GSource) source = g_socket_create_source (socket, G_IO_IN, NULL);
-      guint id;
-
-      g_socket_send_to (socket, to, probe, strlen (probe), NULL, NULL);
-
-      /* Wait for the answer or 100 ms, then ask again: UDP to a port
-       * nobody reads yet is simply lost. */
-      g_source_set_callback (source, G_SOURCE_FUNC (socket_readable_cb), &readable, NULL);
-      g_source_attach (source, NULL);
-      id = g_timeout_add (100, flag_cb, &timed_out);
-      while (!readable && !timed_out && !fixture->exited)
-        g_main_context_iteration (NULL, TRUE);
-      g_source_destroy (source);
-      if (!timed_out)
-        g_source_remove (id);
-
-      if (readable)
-        {
-          gssize n = g_socket_receive (socket, answer, sizeof answer - 1, NULL, NULL);
-
-          if (n > 0)
-            return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-/* Kamailio goes when the test does, even when an assertion aborts it
- * before the teardown. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *kamailio = g_find_program_in_path ("kamailio");
-  g_autofree char *run_dir = NULL;
-  g_autofree char *pid_file = NULL;
-  g_autofree char *listen = NULL;
-  g_autofree char *db_url = NULL;
-  g_autofree char *cfg = NULL;
-  const char *cfg_dir = g_getenv ("AGL_TEST_KAMAILIO_CFG_DIR");
+  agl_kamailio_harness_start (&fixture->k, TEST_PASSWORD, data);
+}
 
-  if (kamailio == NULL && g_file_test ("/usr/sbin/kamailio", G_FILE_TEST_IS_EXECUTABLE))
-    kamailio = g_strdup ("/usr/sbin/kamailio");
-  if (kamailio == NULL)
-    {
-      g_test_skip ("kamailio is not installed");
-      return;
-    }
-  g_assert_nonnull (cfg_dir);
-  cfg = g_build_filename (cfg_dir, "kamailio.cfg", NULL);
+/* Waits (at most ten seconds) until the publishers' SIP stacks are gone. */
+static void
+wait_for_stacks (void)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (10000, flag_cb, &timed_out);
 
-  fixture->dir = g_dir_make_tmp ("agl-kamailio-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->db_path = g_build_filename (fixture->dir, "presence.db", NULL);
-  fixture->log_path = g_build_filename (fixture->dir, "kamailio.log", NULL);
-  run_dir = g_build_filename (fixture->dir, "run", NULL);
-  pid_file = g_build_filename (run_dir, "kamailio.pid", NULL);
-  g_assert_cmpint (g_mkdir (run_dir, 0700), ==, 0);
-  create_database (fixture);
-
-  fixture->port = pick_free_udp_port (NULL);
-  fixture->server = g_strdup_printf ("sip:127.0.0.1:%u", fixture->port);
-  listen = g_strdup_printf ("udp:127.0.0.1:%u", fixture->port);
-  /* "sqlite:///" then the path, which starts with another slash. */
-  db_url = g_strdup_printf ("DBURL=\"sqlite:///%s\"", fixture->db_path);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  g_subprocess_launcher_set_stdout_file_path (launcher, fixture->log_path);
-  fixture->kamailio = g_subprocess_launcher_spawn (launcher, &error,
-                                                   kamailio,
-                                                   "-f", cfg,
-                                                   "-DD", "-E",
-                                                   "-l", listen,
-                                                   "-A", db_url,
-                                                   "-A", "AUTH_PASSWORD=\"" TEST_PASSWORD "\"",
-                                                   "-Y", run_dir,
-                                                   "-P", pid_file,
-                                                   "-w", fixture->dir,
-                                                   "-m", "32",
-                                                   "-M", "4",
-                                                   data != NULL ? "-A" : NULL,
-                                                   data,
-                                                   NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (fixture->kamailio, NULL, kamailio_exited_cb, fixture);
-
-  if (!kamailio_answers (fixture))
-    {
-      dump_log (fixture);
-      g_error ("kamailio did not start on %s", listen);
-    }
+  while (agl_publish_sip_count_stacks () > 0 && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (agl_publish_sip_count_stacks (), ==, 0);
 }
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  gboolean timed_out = FALSE;
-  guint id;
-
   /* Publishers are gone: let their stacks finish shutting down. */
-  id = g_timeout_add (10000, flag_cb, &timed_out);
-  while (agl_publish_sip_count_stacks () > 0 && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_cmpuint (agl_publish_sip_count_stacks (), ==, 0);
-
-  if (fixture->kamailio != NULL)
-    {
-      if (!fixture->exited)
-        {
-          g_subprocess_send_signal (fixture->kamailio, SIGTERM);
-          if (!run_until (&fixture->exited, 5000))
-            {
-              g_subprocess_force_exit (fixture->kamailio);
-              run_until (&fixture->exited, 5000);
-            }
-        }
-      if (g_test_failed ())
-        dump_log (fixture);
-      g_clear_object (&fixture->kamailio);
-    }
-
-  if (fixture->dir != NULL)
-    remove_tree (fixture->dir);
-  g_free (fixture->dir);
-  g_free (fixture->db_path);
-  g_free (fixture->log_path);
-  g_free (fixture->server);
+  wait_for_stacks ();
+  agl_kamailio_harness_stop (&fixture->k);
 }
 
 typedef struct {
@@ -717,94 +466,22 @@ read_presentity (Fixture  *fixture,
                  char    **body,
                  gint64   *expires)
 {
-  g_autoptr(sqlite3) db = NULL;
-  g_autoptr(sqlite3_stmt) statement = NULL;
-  guint n = 0;
-
-  g_assert_cmpint (sqlite3_open_v2 (fixture->db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT body, expires FROM presentity"
-                                       " WHERE username = ? AND domain = ? AND event = 'presence'"
-                                       " ORDER BY received_time DESC, id DESC",
-                                       -1, &statement, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (statement, 1, TEST_USER, -1, SQLITE_STATIC);
-  sqlite3_bind_text (statement, 2, TEST_DOMAIN, -1, SQLITE_STATIC);
-  if (body != NULL)
-    *body = NULL;
-  while (sqlite3_step (statement) == SQLITE_ROW)
-    {
-      if (n == 0 && body != NULL)
-        *body = g_strndup ((const char *) sqlite3_column_blob (statement, 0),
-                           sqlite3_column_bytes (statement, 0));
-      if (n == 0 && expires != NULL)
-        *expires = sqlite3_column_int64 (statement, 1);
-      n++;
-    }
-  return n;
-}
-
-static void
-delete_presentities (Fixture *fixture)
-{
-  g_autoptr(sqlite3) db = NULL;
-  char *message = NULL;
-
-  g_assert_cmpint (sqlite3_open (fixture->db_path, &db), ==, SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  if (sqlite3_exec (db, "DELETE FROM presentity", NULL, NULL, &message) != SQLITE_OK)
-    g_error ("%s", message);
+  return agl_kamailio_harness_read_presentity (&fixture->k, TEST_USER, TEST_DOMAIN, body, expires);
 }
 
 static guint
 count_in_log (Fixture    *fixture,
               const char *needle)
 {
-  g_autofree char *log = NULL;
-  guint n = 0;
-
-  if (!g_file_get_contents (fixture->log_path, &log, NULL, NULL))
-    return 0;
-  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
+  return agl_kamailio_harness_count_in_log (&fixture->k, needle);
 }
 
-static gboolean
-withdrawn (Fixture *fixture)
-{
-  gint64 expires = 0;
-
-  return read_presentity (fixture, NULL, &expires) == 0
-         || expires <= g_get_real_time () / G_USEC_PER_SEC;
-}
-
-static gboolean
-check_withdrawn_cb (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-
-  fixture->withdrawn = withdrawn (fixture);
-  return fixture->withdrawn ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
-}
-
-/* Looks at the database every 20 ms until the presentity is gone or
- * expired, for at most two seconds. */
+/* Kamailio answers a withdrawal before it deletes the row: at most two
+ * seconds for it to go. */
 static gboolean
 wait_for_withdrawal (Fixture *fixture)
 {
-  guint id;
-
-  fixture->withdrawn = withdrawn (fixture);
-  if (fixture->withdrawn)
-    return TRUE;
-  id = g_timeout_add (20, check_withdrawn_cb, fixture);
-  if (!run_until (&fixture->withdrawn, 2000))
-    {
-      g_source_remove (id);
-      return FALSE;
-    }
-  return TRUE;
+  return agl_kamailio_harness_wait_for_withdrawal (&fixture->k, TEST_USER, TEST_DOMAIN, 2000);
 }
 
 static void
@@ -820,10 +497,10 @@ test_kamailio_publish (Fixture       *fixture,
   gint64 expires = 0;
   gint64 elapsed;
 
-  if (g_test_failed () || fixture->kamailio == NULL)
+  if (g_test_failed () || fixture->k.process == NULL)
     return;
 
-  publisher = make_publisher (fixture->server, TEST_PASSWORD);
+  publisher = make_publisher (fixture->k.server, TEST_PASSWORD);
 
   /* 1. Busy until 10:30: Kamailio challenges, the publisher answers with
    * the digest, Kamailio stores the presentity. */
@@ -874,7 +551,7 @@ test_kamailio_publish (Fixture       *fixture,
   /* 3. The server forgets the publication (as after a restart): the
    * modification gets 412 Conditional Request Failed, and the publisher
    * publishes afresh. */
-  delete_presentities (fixture);
+  agl_kamailio_harness_delete_presentities (&fixture->k);
   elapsed = deliver (publisher, &busy, &result, 5000);
   g_assert_no_error (result.error);
   g_assert_cmpstr (result.detail, ==, "200 OK");
@@ -910,17 +587,17 @@ test_kamailio_wrong_password (Fixture       *fixture,
   TestPublication busy;
   Result result = { 0 };
 
-  if (g_test_failed () || fixture->kamailio == NULL)
+  if (g_test_failed () || fixture->k.process == NULL)
     return;
 
-  publisher = make_publisher (fixture->server, "wrong");
+  publisher = make_publisher (fixture->k.server, "wrong");
   test_publication_init (&busy, AGL_PRESENCE_BUSY, AGL_PHONE_ACTION_DIVERT, "Budget review", TEST_UNTIL);
   deliver (publisher, &busy, &result, 5000);
   g_assert_false (result.ok);
   g_assert_error (result.error, AGL_ERROR, AGL_ERROR_REMOTE);
   g_test_message ("%s", result.error->message);
   g_assert_nonnull (strstr (result.error->message, "refused the password for " TEST_USER));
-  g_assert_nonnull (strstr (result.error->message, fixture->server));
+  g_assert_nonnull (strstr (result.error->message, fixture->k.server));
   /* One try without credentials, one with: no loop. */
   g_assert_cmpuint (count_in_log (fixture, "PUBLISH " TEST_ADDRESS), ==, 2);
   g_assert_cmpuint (read_presentity (fixture, NULL, NULL), ==, 0);
@@ -933,7 +610,7 @@ test_kamailio_wrong_password (Fixture       *fixture,
 
   /* No password at all. */
   g_clear_object (&publisher);
-  publisher = make_publisher (fixture->server, NULL);
+  publisher = make_publisher (fixture->k.server, NULL);
   deliver (publisher, &busy, &result, 5000);
   g_assert_false (result.ok);
   g_assert_error (result.error, AGL_ERROR, AGL_ERROR_REMOTE);
@@ -943,40 +620,6 @@ test_kamailio_wrong_password (Fixture       *fixture,
 
   result_clear (&result);
   test_publication_clear (&busy);
-}
-
-typedef struct {
-  Fixture    *fixture;
-  const char *needle;
-  guint       count;
-  gboolean    found;
-} LogWait;
-
-static gboolean
-check_log_cb (gpointer user_data)
-{
-  LogWait *wait = user_data;
-
-  wait->found = count_in_log (wait->fixture, wait->needle) >= wait->count;
-  return wait->found ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
-}
-
-/* Looks at Kamailio's log every 20 ms until @needle is in it @count times. */
-static gboolean
-wait_for_log (Fixture    *fixture,
-              const char *needle,
-              guint       count,
-              guint       timeout_ms)
-{
-  LogWait wait = { fixture, needle, count, FALSE };
-  guint id = g_timeout_add (20, check_log_cb, &wait);
-
-  if (!run_until (&wait.found, timeout_ms))
-    {
-      g_source_remove (id);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static void
@@ -990,12 +633,12 @@ test_kamailio_refresh (Fixture       *fixture,
   gint64 expires = 0;
   gint64 refreshed_expires = 0;
 
-  if (g_test_failed () || fixture->kamailio == NULL)
+  if (g_test_failed () || fixture->k.process == NULL)
     return;
 
   /* The server grants 4 seconds of the 600 asked for: the publisher
    * renews the publication after 2, with no body and SIP-If-Match. */
-  publisher = make_publisher (fixture->server, TEST_PASSWORD);
+  publisher = make_publisher (fixture->k.server, TEST_PASSWORD);
   test_publication_init (&busy, AGL_PRESENCE_BUSY, AGL_PHONE_ACTION_DIVERT, "Budget review", TEST_UNTIL);
   deliver (publisher, &busy, &result, 5000);
   g_assert_no_error (result.error);
@@ -1003,7 +646,12 @@ test_kamailio_refresh (Fixture       *fixture,
   g_assert_cmpint (expires, <=, g_get_real_time () / G_USEC_PER_SEC + 4);
 
   /* The configuration's xlog line of a refresh. */
-  g_assert_true (wait_for_log (fixture, "expires 600 body 0 bytes if-match a.", 1, 6000));
+  g_assert_true (agl_kamailio_harness_wait_for_log (&fixture->k,
+                                                    "expires 600 body 0 bytes if-match a.", 1,
+                                                    6000));
+  /* Kamailio logs the request before it stores the new expiry. */
+  g_assert_true (agl_kamailio_harness_wait_for_expiry (&fixture->k, TEST_USER, TEST_DOMAIN,
+                                                       expires + 1, G_MAXINT64, 2000));
 
   /* Still the one publication, with the document of the delivery. */
   g_assert_cmpuint (read_presentity (fixture, &body, &refreshed_expires), ==, 1);
@@ -1032,12 +680,12 @@ test_kamailio_cancel (Fixture       *fixture,
   g_autofree char *body = NULL;
   g_autoptr(xmlDoc) doc = NULL;
 
-  if (g_test_failed () || fixture->kamailio == NULL)
+  if (g_test_failed () || fixture->k.process == NULL)
     return;
 
   /* Cancelled before the main loop runs: the delivery says so at once;
    * the PUBLISH still goes. */
-  publisher = make_publisher (fixture->server, TEST_PASSWORD);
+  publisher = make_publisher (fixture->k.server, TEST_PASSWORD);
   test_publication_init (&busy, AGL_PRESENCE_BUSY, AGL_PHONE_ACTION_DIVERT, "Budget review", TEST_UNTIL);
   agl_publisher_deliver_async (publisher, &busy.publication, cancellable, delivered_cb, &result);
   g_cancellable_cancel (cancellable);
@@ -1064,23 +712,11 @@ test_kamailio_cancel (Fixture       *fixture,
 /* Without a server                                                     */
 
 static void
-wait_for_stacks (void)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (10000, flag_cb, &timed_out);
-
-  while (agl_publish_sip_count_stacks () > 0 && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_cmpuint (agl_publish_sip_count_stacks (), ==, 0);
-}
-
-static void
 test_nothing_listening (void)
 {
   g_autoptr(AglPublisher) publisher = NULL;
-  g_autofree char *server = g_strdup_printf ("sip:127.0.0.1:%u", pick_free_udp_port (NULL));
+  g_autofree char *server =
+    g_strdup_printf ("sip:127.0.0.1:%u", agl_kamailio_harness_pick_free_udp_port (NULL));
   TestPublication busy;
   Result result = { 0 };
   gint64 elapsed;
@@ -1112,7 +748,7 @@ test_no_answer (void)
   gint64 elapsed;
 
   /* A socket that takes the datagrams and never answers. */
-  server = g_strdup_printf ("sip:127.0.0.1:%u", pick_free_udp_port (&silent));
+  server = g_strdup_printf ("sip:127.0.0.1:%u", agl_kamailio_harness_pick_free_udp_port (&silent));
   publisher = make_publisher (server, TEST_PASSWORD);
   test_publication_init (&busy, AGL_PRESENCE_BUSY, AGL_PHONE_ACTION_DIVERT, "Budget review", TEST_UNTIL);
   elapsed = deliver (publisher, &busy, &result, 15000);

@@ -140,8 +140,27 @@ agl_ctl_sync (AglCtl *ctl,
 /* connections */
 
 static JsonNode *
+publisher_json (GVariant *publisher)
+{
+  JsonObject *object = json_object_new ();
+  gint64 attempts = 0;
+
+  agl_ctl_json_set_string (object, "kind", publisher, "kind", FALSE);
+  agl_ctl_json_set_string (object, "target", publisher, "target", FALSE);
+  agl_ctl_json_set_string (object, "state", publisher, "state", FALSE);
+  agl_ctl_json_set_string (object, "last_attempt", publisher, "last-attempt", TRUE);
+  agl_ctl_json_set_string (object, "last_success", publisher, "last-success", TRUE);
+  agl_ctl_get_integer (publisher, "attempts", &attempts);
+  json_object_set_int_member (object, "attempts", attempts);
+  agl_ctl_json_set_string (object, "message", publisher, "message", TRUE);
+  return agl_ctl_json_take_object (object);
+}
+
+static JsonNode *
 connection_json (GVariant *connection)
 {
+  g_autoptr(GVariant) publishers = NULL;
+
   JsonObject *object = json_object_new ();
   gint64 age = -1;
 
@@ -163,6 +182,13 @@ connection_json (GVariant *connection)
     json_object_set_null_member (object, "sync_state_age");
   agl_ctl_json_set_string (object, "last_error", connection, "last-error", TRUE);
   agl_ctl_json_set_string (object, "server_version", connection, "server-version", TRUE);
+  /* An older daemon sends none: an empty list. */
+  publishers = g_variant_lookup_value (connection, "publishers", G_VARIANT_TYPE ("aa{sv}"));
+  if (publishers != NULL)
+    json_object_set_member (object, "publishers",
+                            agl_ctl_json_array_from_list (publishers, publisher_json));
+  else
+    json_object_set_array_member (object, "publishers", json_array_new ());
   return agl_ctl_json_take_object (object);
 }
 
@@ -222,9 +248,65 @@ describe_last_sync (const char *last_sync)
   return g_strdup_printf (_("%s (%s ago)"), local, age);
 }
 
+/* "delivered 2026-11-23 10:00:05", "retrying (3 attempts)", … */
+static char *
+describe_publisher_state (GVariant *publisher)
+{
+  g_autofree char *state = agl_ctl_dup_string (publisher, "state");
+  g_autofree char *last_attempt = agl_ctl_dup_string (publisher, "last-attempt");
+  g_autofree char *last_success = agl_ctl_dup_string (publisher, "last-success");
+  g_autofree char *success = NULL;
+  g_autofree char *attempt = NULL;
+  gint64 attempts = 0;
+
+  agl_ctl_get_integer (publisher, "attempts", &attempts);
+  if (last_success != NULL && *last_success != '\0')
+    success = agl_ctl_format_time (last_success);
+  if (last_attempt != NULL && *last_attempt != '\0')
+    attempt = agl_ctl_format_time (last_attempt);
+
+  if (g_strcmp0 (state, "delivered") == 0)
+    /* TRANSLATORS: a publisher's state: "delivered 2026-11-23 10:00:05" */
+    return g_strdup_printf (_("delivered %s"), success != NULL ? success : "");
+  if (g_strcmp0 (state, "retrying") == 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         /* TRANSLATORS: a publisher's state: "retrying (3 attempts failed, the last at 2026-11-23 10:00:05)" */
+                                         "retrying (%u attempt failed, at %s)",
+                                         "retrying (%u attempts failed, the last at %s)",
+                                         (gulong) attempts),
+                            (guint) attempts, attempt != NULL ? attempt : "?");
+  if (g_strcmp0 (state, "failed") == 0)
+    return g_strdup (_("failed (refused; waits for the next status)"));
+  if (g_strcmp0 (state, "pending") == 0)
+    return g_strdup (_("pending (a delivery is under way)"));
+  return g_strdup (state != NULL ? state : "?");
+}
+
+static void
+add_publisher_fields (GPtrArray *fields,
+                      GVariant  *publisher)
+{
+  g_autofree char *kind = agl_ctl_dup_string (publisher, "kind");
+  g_autofree char *target = agl_ctl_dup_string (publisher, "target");
+  g_autofree char *message = agl_ctl_dup_string (publisher, "message");
+  g_autofree char *state = describe_publisher_state (publisher);
+  GString *value = g_string_new (NULL);
+
+  /* TRANSLATORS: a label in "agendalinectl connections": "Publisher webhook" */
+  g_ptr_array_add (fields, g_strdup_printf (_("Publisher %s"), kind != NULL ? kind : "?"));
+  g_string_append_printf (value, "%s: %s", target != NULL && *target != '\0' ? target : "-", state);
+  if (message != NULL && *message != '\0')
+    g_string_append_printf (value, " — %s", message);
+  g_ptr_array_add (fields, g_string_free (value, FALSE));
+}
+
 static void
 print_connection_block (GVariant *connection)
 {
+  g_autoptr(GVariant) publishers = g_variant_lookup_value (connection, "publishers",
+                                                           G_VARIANT_TYPE ("aa{sv}"));
+  GVariantIter iter;
+  GVariant *publisher;
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *status = agl_ctl_dup_string (connection, "status");
   g_autofree char *notifications = agl_ctl_dup_string (connection, "notifications");
@@ -265,6 +347,15 @@ print_connection_block (GVariant *connection)
   g_ptr_array_add (fields, g_strdup (_("Server version")));
   g_ptr_array_add (fields, server_version != NULL && *server_version != '\0'
                            ? g_strdup (server_version) : g_strdup (_("not known yet")));
+  if (publishers != NULL)
+    {
+      g_variant_iter_init (&iter, publishers);
+      while ((publisher = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          add_publisher_fields (fields, publisher);
+          g_variant_unref (publisher);
+        }
+    }
   g_ptr_array_add (fields, NULL);
 
   agl_ctl_print_fields ((const char * const *) fields->pdata);
@@ -321,11 +412,12 @@ agl_ctl_connections (AglCtl *ctl,
   };
 
   context = agl_ctl_option_context_new (ctl, _("[NAME]"),
-                                        _("Show how each account, or the account NAME, is connected to Exchange: its status, how it learns of changes, its last sync and what waits to be sent."),
+                                        _("Show how each account, or the account NAME, is connected to Exchange: its status, how it learns of changes, its last sync and what waits to be sent; and where its presence is published, with each publisher’s last delivery."),
                                         _("Examples:\n"
                                           "  agendalinectl connections\n"
                                           "  agendalinectl connections work\n"
-                                          "  agendalinectl connections --json | jq -r '.[] | select(.status == \"offline\") | .name'"),
+                                          "  agendalinectl connections --json | jq -r '.[] | select(.status == \"offline\") | .name'\n"
+                                          "  agendalinectl connections work --json | jq '.publishers[] | select(.state != \"delivered\")'"),
                                         entries);
   daemon = agl_ctl_start_command (ctl, context, &argc, &argv, 0, 1, NULL, &status);
   if (daemon == NULL)

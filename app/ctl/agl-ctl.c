@@ -67,7 +67,7 @@ static const Command commands[] = {
   { NULL,      "schedule", agl_ctl_schedule,       N_("List the status changes of the coming days") },
   { NULL,      "override", agl_ctl_override,       N_("Set the status by hand, or clear it") },
   { NULL,      "sync",    agl_ctl_sync,            N_("Sync an account now") },
-  { NULL,      "connections", agl_ctl_connections, N_("Show how each account is connected to Exchange") },
+  { NULL,      "connections", agl_ctl_connections, N_("Show how each account is connected to Exchange and where its presence goes") },
   { NULL,      "verify",  agl_ctl_verify,          N_("Check that changes reach Exchange and come back") },
   { NULL,      "log",     agl_ctl_log,             N_("Show the daemon’s log") },
   { NULL,      "state",   agl_ctl_state,           N_("Show the daemon’s state") },

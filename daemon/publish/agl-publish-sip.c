@@ -13,6 +13,7 @@
 #pragma GCC diagnostic ignored "-Wundef"
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/su_uniqueid.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/nta_tag.h>
@@ -1261,4 +1262,23 @@ guint
 agl_publish_sip_count_stacks (void)
 {
   return n_live_stacks;
+}
+
+/**
+ * agl_publish_sip_prepare_library:
+ *
+ * Works around a bug of libsofia-sip-ua 1.12.11 that aborts a process
+ * linking it on its way out; call it once in every such process before
+ * it exits (the publish manager does, from its class_init).
+ *
+ * The library's destructor deletes the thread-local key of its random
+ * number state as if it had been created (done_once starts at 1), which
+ * is key 0 when it was not: GLib's first GPrivate, and the process then
+ * aborts in pthread_setspecific().  Drawing one number creates that key,
+ * so the destructor deletes its own.
+ */
+void
+agl_publish_sip_prepare_library (void)
+{
+  (void) su_randint (0, 1);
 }

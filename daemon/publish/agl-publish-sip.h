@@ -29,6 +29,7 @@ gboolean      agl_publish_sip_check_config (JsonObject           *config,
 AglPublisher *agl_publish_sip_new          (JsonObject           *config,
                                             const char           *password,
                                             GError              **error);
+void          agl_publish_sip_prepare_library (void);
 char         *agl_publish_sip_pidf         (const AglPublication *publication,
                                             const char           *entity);
 
