@@ -170,11 +170,17 @@ read_occurrences (AglPresenceTracker *self,
                   GError            **error)
 {
   g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(AglAccount) account = NULL;
 
+  /* The account's address finds the user among the participants of a
+   * meeting that was invited to here rather than synced from Exchange. */
+  account = agl_store_get_account (self->store, name, error);
+  if (account == NULL)
+    return FALSE;
   items = agl_store_list_items (self->store, name, from, to, error);
   if (items == NULL)
     return FALSE;
-  *list = agl_rules_input_from_items (items, from, to, self->zone, error);
+  *list = agl_rules_input_from_items (items, account->email, from, to, self->zone, error);
   if (*list == NULL)
     return FALSE;
   *array = agl_rules_input_to_array (*list);

@@ -33,10 +33,14 @@
  *               ATTENDEE (as some clients write a private appointment), is
  *               nobody else to meet.
  *   response    X-AGL-EWS-MYRESPONSETYPE (Organizer, Accept, Tentative,
- *               Decline, NoResponseReceived, Unknown); without one, the
- *               user organises what is not a meeting and the response to
- *               a meeting is unknown (a local invitation: which ATTENDEE
- *               is the user is not known here).
+ *               Decline, NoResponseReceived, Unknown), which Exchange's
+ *               items carry; without one (an invitation made or imported
+ *               here), the user organises what is not a meeting, and a
+ *               meeting is the user's own when the ORGANIZER is the user's
+ *               address, else the PARTSTAT of the user's ATTENDEE
+ *               (ACCEPTED, TENTATIVE, DECLINED, NEEDS-ACTION: a retimed
+ *               meeting is sent out again with NEEDS-ACTION, RFC 5546),
+ *               else unknown.
  *
  * An exception's own property wins; one it lacks is the master's, as
  * agl-occurrences.c does for SUMMARY, TRANSP and the busy status.  For
@@ -201,6 +205,48 @@ has_other_attendee (icalcomponent *vevent)
   return found;
 }
 
+/* The user's response to a meeting from its participants, for an item
+ * without Exchange's response: the organiser, or the PARTSTAT of the
+ * user's ATTENDEE. */
+static AglResponse
+response_from_participants (icalcomponent *vevent,
+                            const char    *user_address)
+{
+  icalproperty *organizer;
+
+  if (user_address == NULL || *user_address == '\0')
+    return AGL_RESPONSE_UNKNOWN;
+  organizer = icalcomponent_get_first_property (vevent, ICAL_ORGANIZER_PROPERTY);
+  if (organizer != NULL &&
+      g_ascii_strcasecmp (skip_mailto (icalproperty_get_organizer (organizer)), user_address) == 0)
+    return AGL_RESPONSE_ORGANIZER;
+
+  for (icalproperty *prop = icalcomponent_get_first_property (vevent, ICAL_ATTENDEE_PROPERTY);
+       prop != NULL;
+       prop = icalcomponent_get_next_property (vevent, ICAL_ATTENDEE_PROPERTY))
+    {
+      icalparameter *partstat;
+
+      if (g_ascii_strcasecmp (skip_mailto (icalproperty_get_attendee (prop)), user_address) != 0)
+        continue;
+      partstat = icalproperty_get_first_parameter (prop, ICAL_PARTSTAT_PARAMETER);
+      switch (partstat != NULL ? icalparameter_get_partstat (partstat) : ICAL_PARTSTAT_NEEDSACTION)
+        {
+        case ICAL_PARTSTAT_ACCEPTED:
+          return AGL_RESPONSE_ACCEPTED;
+        case ICAL_PARTSTAT_TENTATIVE:
+          return AGL_RESPONSE_TENTATIVE;
+        case ICAL_PARTSTAT_DECLINED:
+          return AGL_RESPONSE_DECLINED;
+        case ICAL_PARTSTAT_NEEDSACTION:
+          return AGL_RESPONSE_NOT_RESPONDED;
+        default:
+          return AGL_RESPONSE_UNKNOWN;
+        }
+    }
+  return AGL_RESPONSE_UNKNOWN;
+}
+
 static const ResponseName *
 read_response (AglEventTree *tree,
                guint         index)
@@ -250,6 +296,7 @@ static AglRulesOccurrence *
 occurrence_new (const AglItem       *item,
                 AglEventTree        *tree,
                 const AglOccurrence *expanded,
+                const char          *user_address,
                 gint64               start,
                 gint64               end)
 {
@@ -279,8 +326,9 @@ occurrence_new (const AglItem       *item,
   if (response != NULL)
     occurrence->response = response->response;
   else
-    occurrence->response = occurrence->is_meeting ? AGL_RESPONSE_UNKNOWN
-                                                  : AGL_RESPONSE_ORGANIZER;
+    occurrence->response = occurrence->is_meeting
+                           ? response_from_participants (people, user_address)
+                           : AGL_RESPONSE_ORGANIZER;
   return occurrence;
 }
 
@@ -303,6 +351,7 @@ compare_occurrences (gconstpointer a,
 static gboolean
 add_item (GPtrArray      *list,
           const AglItem  *item,
+          const char     *user_address,
           gint64          from,
           gint64          to,
           GTimeZone      *zone,
@@ -336,7 +385,7 @@ add_item (GPtrArray      *list,
           end = MAX (start, move_midnight (end, zone));
         }
       if (overlaps (start, end, from, to))
-        g_ptr_array_add (list, occurrence_new (item, tree, occurrence, start, end));
+        g_ptr_array_add (list, occurrence_new (item, tree, occurrence, user_address, start, end));
     }
   return TRUE;
 }
@@ -361,6 +410,9 @@ agl_rules_input_occurrence_free (AglRulesOccurrence *occurrence)
 /**
  * agl_rules_input_from_items:
  * @items: (element-type AglItem): an account's stored appointments
+ * @user_address: (nullable): the account's e-mail address, which finds
+ *   the user among a meeting's ORGANIZER and ATTENDEEs when Exchange's
+ *   own response is not stored
  * @from: the start of the range, Unix time
  * @to: the end of the range (exclusive), Unix time
  * @zone: the user's time zone, whose midnights all-day occurrences run
@@ -385,6 +437,7 @@ agl_rules_input_occurrence_free (AglRulesOccurrence *occurrence)
  */
 GPtrArray *
 agl_rules_input_from_items (GPtrArray  *items,
+                            const char *user_address,
                             gint64      from,
                             gint64      to,
                             GTimeZone  *zone,
@@ -408,7 +461,7 @@ agl_rules_input_from_items (GPtrArray  *items,
 
       if (item == NULL || item->ical == NULL)
         continue;
-      if (!add_item (list, item, from, to, zone, &item_error))
+      if (!add_item (list, item, user_address, from, to, zone, &item_error))
         {
           g_ptr_array_remove_range (list, before, list->len - before);
           g_warning ("Leaving appointment %" G_GINT64_FORMAT " (UID %s) out of the presence rules: %s",

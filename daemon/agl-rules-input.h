@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 void       agl_rules_input_occurrence_free (AglRulesOccurrence *occurrence);
 
 GPtrArray *agl_rules_input_from_items      (GPtrArray          *items,
+                                            const char         *user_address,
                                             gint64              from,
                                             gint64              to,
                                             GTimeZone          *zone,

@@ -18,6 +18,8 @@
 /* Monday 23 November 2026, 00:00 UTC; AT (d, h, m) is h:m UTC d days
  * later.  Oslo is UTC+1 then, New York UTC-5. */
 #define DAY ((gint64) 1795392000)
+/* The account's address: the user among a meeting's participants. */
+#define USER_ADDRESS "Me@Example.com"
 #define AT(d, h, m) (DAY + (gint64) (d) * 86400 + (gint64) (h) * 3600 + (gint64) (m) * 60)
 
 /* An appointment of one hour on 23 November, 10:00 Oslo (09:00 UTC). */
@@ -59,7 +61,7 @@ expand (GPtrArray  *items,
   GPtrArray *occurrences;
 
   g_assert_nonnull (zone);
-  occurrences = agl_rules_input_from_items (items, from, to, zone, &error);
+  occurrences = agl_rules_input_from_items (items, USER_ADDRESS, from, to, zone, &error);
   g_assert_no_error (error);
   g_assert_nonnull (occurrences);
   return occurrences;
@@ -270,7 +272,11 @@ test_meeting_responses (void)
     { "tentative", TRUE, AGL_RESPONSE_TENTATIVE },
     { "no-response", TRUE, AGL_RESPONSE_NOT_RESPONDED },
     { "organised", TRUE, AGL_RESPONSE_ORGANIZER },
-    { "local-invitation", TRUE, AGL_RESPONSE_UNKNOWN },
+    { "local-invitation", TRUE, AGL_RESPONSE_NOT_RESPONDED },
+    { "local-accepted", TRUE, AGL_RESPONSE_ACCEPTED },
+    { "local-declined", TRUE, AGL_RESPONSE_DECLINED },
+    { "local-organised", TRUE, AGL_RESPONSE_ORGANIZER },
+    { "local-not-invited", TRUE, AGL_RESPONSE_UNKNOWN },
     { "invitee-list-hidden", TRUE, AGL_RESPONSE_ACCEPTED },
     { "organizer-alone", FALSE, AGL_RESPONSE_ORGANIZER },
     { "plain", FALSE, AGL_RESPONSE_ORGANIZER },
@@ -292,6 +298,19 @@ test_meeting_responses (void)
   add_item (items, ONE_HOUR ("local-invitation",
                              "ORGANIZER:mailto:boss@example.com\r\n"
                              "ATTENDEE:mailto:me@example.com\r\n"));
+  add_item (items, ONE_HOUR ("local-accepted",
+                             "ORGANIZER:mailto:boss@example.com\r\n"
+                             "ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.com\r\n"));
+  add_item (items, ONE_HOUR ("local-declined",
+                             "ORGANIZER:mailto:boss@example.com\r\n"
+                             "ATTENDEE;PARTSTAT=ACCEPTED:mailto:colleague@example.com\r\n"
+                             "ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.com\r\n"));
+  add_item (items, ONE_HOUR ("local-organised",
+                             "ORGANIZER:mailto:me@example.com\r\n"
+                             "ATTENDEE:mailto:colleague@example.com\r\n"));
+  add_item (items, ONE_HOUR ("local-not-invited",
+                             "ORGANIZER:mailto:boss@example.com\r\n"
+                             "ATTENDEE;PARTSTAT=ACCEPTED:mailto:colleague@example.com\r\n"));
   add_item (items, ONE_HOUR ("invitee-list-hidden",
                              "ORGANIZER:mailto:boss@example.com\r\n"
                              "X-AGL-EWS-MYRESPONSETYPE:Accept\r\n"));
@@ -370,8 +389,9 @@ test_meeting_exception (void)
   g_assert_cmpint (get (occurrences, 1)->response, ==, AGL_RESPONSE_ORGANIZER);
   assert_occurrence (get (occurrences, 3), "focus@agendaline.test", "Focus",
                      AT (1, 14, 0), AT (1, 15, 0));
+  /* The user organises Tuesday's meeting: their address is the ORGANIZER. */
   g_assert_true (get (occurrences, 3)->is_meeting);
-  g_assert_cmpint (get (occurrences, 3)->response, ==, AGL_RESPONSE_UNKNOWN);
+  g_assert_cmpint (get (occurrences, 3)->response, ==, AGL_RESPONSE_ORGANIZER);
   g_ptr_array_remove_index (occurrences, 3);
   g_ptr_array_remove_index (occurrences, 1);
 
