@@ -14,7 +14,10 @@ main (int   argc,
   g_autoptr(AglApplication) application = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* AGENDALINE_LOCALEDIR: the translations of a build tree that is not
+   * installed (the tests run the programs in other languages with it). */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("AGENDALINE_LOCALEDIR") != NULL
+                                  ? g_getenv ("AGENDALINE_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
