@@ -87,17 +87,6 @@ restart_cancellable (GCancellable **cancellable)
   return *cancellable;
 }
 
-/* GTK 4.8 names a button with a mnemonic both by its "label" (with the
- * underscore) and by the label widget it is labelled by; a name given
- * once is what a screen reader should read. */
-static void
-name_button (GtkWidget  *button,
-             const char *name)
-{
-  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-
 static gboolean
 daemon_ready (AglAgendaPage *self)
 {
@@ -1007,8 +996,6 @@ agl_agenda_page_init (AglAgendaPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  name_button (self->this_week_button, _("This Week"));
-  name_button (self->new_button, _("New Appointment"));
   self->cancellable = g_cancellable_new ();
   self->conflict_rows = g_ptr_array_new ();
   self->clock_12h = read_clock_12h ();

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-accessible.h"
 #include "agl-appointment-editor.h"
 
 /*
@@ -417,17 +418,6 @@ busy_index (const char *status)
 }
 
 /* Helpers */
-
-/* GTK 4.8 names a button with a mnemonic both by its "label" (with the
- * underscore) and by the label widget it is labelled by; a name given
- * once is what a screen reader should read. */
-static void
-name_button (GtkWidget  *button,
-             const char *name)
-{
-  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 static void
 fields_clear (AglFields *fields)
@@ -1260,10 +1250,8 @@ agl_appointment_editor_init (AglAppointmentEditor *self)
   GtkSpinButton *spins[4];
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  agl_accessible_name_buttons (GTK_WIDGET (self));
 
-  name_button (self->cancel_button, _("Cancel"));
-  name_button (GTK_WIDGET (self->save_button), _("Save"));
-  name_button (self->delete_button, _("Delete"));
   self->cancellable = g_cancellable_new ();
 
   spins[0] = self->start_hour;

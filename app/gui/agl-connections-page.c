@@ -111,17 +111,6 @@ restart_cancellable (GCancellable **cancellable)
   return *cancellable;
 }
 
-/* GTK 4.8 names a button with a mnemonic both by its "label" (with the
- * underscore) and by the label widget it is labelled by; a name given
- * once is what a screen reader should read. */
-static void
-name_button (GtkWidget  *button,
-             const char *name)
-{
-  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-
 static const char *
 lookup_string (GVariant   *dict,
                const char *key)
@@ -1113,7 +1102,6 @@ agl_connections_page_init (AglConnectionsPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  name_button (self->copy_button, _("Copy Log"));
   g_queue_init (&self->log_lines);
   self->pending_lines = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 

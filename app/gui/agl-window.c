@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-accessible.h"
 #include "agl-window.h"
 #include "agl-accounts-page.h"
 #include "agl-agenda-page.h"
@@ -384,6 +385,7 @@ static void
 agl_window_init (AglWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  agl_accessible_name_buttons (GTK_WIDGET (self));
 
   self->account_names = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->account_dropdown, G_LIST_MODEL (self->account_names));
