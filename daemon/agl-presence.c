@@ -489,7 +489,19 @@ oof_read_cb (GObject      *source,
   if (!account->oof_known || oof.state != account->oof.state || oof.start != account->oof.start ||
       oof.end != account->oof.end || g_strcmp0 (reply, account->oof_reply) != 0)
     {
-      g_info ("Out-of-office settings of %s: %d", account->name, (int) oof.state);
+      if (oof.state == AGL_OOF_SCHEDULED)
+        {
+          g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc (oof.start);
+          g_autoptr(GDateTime) end = g_date_time_new_from_unix_utc (oof.end);
+          g_autofree char *from = start != NULL ? g_date_time_format_iso8601 (start) : NULL;
+          g_autofree char *to = end != NULL ? g_date_time_format_iso8601 (end) : NULL;
+
+          g_info ("Automatic replies of %s are scheduled from %s to %s", account->name,
+                  from != NULL ? from : "?", to != NULL ? to : "?");
+        }
+      else
+        g_info ("Automatic replies of %s are %s", account->name,
+                oof.state == AGL_OOF_ENABLED ? "on" : "off");
       g_free (account->oof_reply);
       account->oof_reply = g_steal_pointer (&reply);
       account->oof = oof;

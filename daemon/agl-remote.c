@@ -11,6 +11,7 @@ typedef struct
 
 enum {
   SIGNAL_CHANGED,
+  SIGNAL_WATCH_STATE_CHANGED,
   N_SIGNALS
 };
 
@@ -47,6 +48,17 @@ agl_remote_class_init (AglRemoteClass *klass)
    */
   signals[SIGNAL_CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * AglRemote::watch-state-changed:
+   * @self: the remote backend
+   *
+   * agl_remote_get_subscription_id() or agl_remote_get_watermark() has a
+   * new value: what the user sees of the push channel changed.
+   */
+  signals[SIGNAL_WATCH_STATE_CHANGED] =
+    g_signal_new ("watch-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
@@ -804,7 +816,8 @@ agl_remote_get_watermark (AglRemote *self)
  * @subscription_id: (nullable): the push subscription, %NULL to forget it
  * @watermark: (nullable): the newest watermark
  *
- * For backends: where the push channel stands.
+ * For backends: where the push channel stands.  Emits
+ * #AglRemote::watch-state-changed when it differs from before.
  */
 void
 agl_remote_set_watch_state (AglRemote  *self,
@@ -812,9 +825,12 @@ agl_remote_set_watch_state (AglRemote  *self,
                             const char *watermark)
 {
   AglRemotePrivate *priv;
+  gboolean changed;
 
   g_return_if_fail (AGL_IS_REMOTE (self));
   priv = agl_remote_get_instance_private (self);
+  changed = g_strcmp0 (priv->subscription_id, subscription_id) != 0 ||
+            g_strcmp0 (priv->watermark, watermark) != 0;
   /* The arguments may be the strings kept here. */
   if (priv->subscription_id != subscription_id)
     {
@@ -826,6 +842,8 @@ agl_remote_set_watch_state (AglRemote  *self,
       g_free (priv->watermark);
       priv->watermark = g_strdup (watermark);
     }
+  if (changed)
+    g_signal_emit (self, signals[SIGNAL_WATCH_STATE_CHANGED], 0);
 }
 
 /**

@@ -106,6 +106,7 @@ struct _AglSyncEngine
   /* Notifications */
   AglSyncNotify      notify;
   gulong             changed_id;
+  gulong             watch_state_id;
   guint              watch_source;
   guint              watch_failures;
   gboolean           watching;
@@ -267,6 +268,9 @@ drop_remote (AglSyncEngine *self)
   if (self->remote != NULL && self->changed_id != 0)
     g_clear_signal_handler (&self->changed_id, self->remote);
   self->changed_id = 0;
+  if (self->remote != NULL && self->watch_state_id != 0)
+    g_clear_signal_handler (&self->watch_state_id, self->remote);
+  self->watch_state_id = 0;
   if (self->remote != NULL && self->pull != NULL)
     agl_remote_unsubscribe_async (self->remote, self->pull->id, NULL, NULL, NULL);
   g_clear_pointer (&self->pull, agl_remote_subscription_free);
@@ -1611,6 +1615,10 @@ start_watch (AglSyncEngine *self)
   if (self->changed_id == 0)
     self->changed_id = g_signal_connect (self->remote, "changed",
                                          G_CALLBACK (remote_changed_cb), self);
+  /* The subscription id and watermark are shown with the connection. */
+  if (self->watch_state_id == 0)
+    self->watch_state_id = g_signal_connect_swapped (self->remote, "watch-state-changed",
+                                                     G_CALLBACK (emit_changed), self);
   agl_remote_watch_async (self->remote, WATCH_MINUTES, self->watch_cancellable, watch_cb,
                                 g_object_ref (self));
   emit_changed (self);

@@ -1969,6 +1969,49 @@ test_pull_when_streaming_disabled (Fixture       *f,
   assert_on_time (f);
 }
 
+typedef struct {
+  Fixture  *f;
+  gboolean  shown;  /* a ConnectionChanged after which the id was listed */
+} SubscriptionSeen;
+
+static void
+connection_changed_cb (GDBusConnection *connection,
+                       const char      *sender,
+                       const char      *path,
+                       const char      *interface,
+                       const char      *signal,
+                       GVariant        *parameters,
+                       gpointer         user_data)
+{
+  SubscriptionSeen *seen = user_data;
+  g_autoptr(GVariant) listed = get_connection (seen->f);
+  g_autofree char *subscription = dict_string (listed, "subscription-id");
+
+  if (subscription != NULL && *subscription != '\0')
+    seen->shown = TRUE;
+}
+
+/* A client that reads the connection only when ConnectionChanged says so
+ * (the app's Connections page) learns the streaming subscription's id: it
+ * is established after the sync, so its arrival is a change of its own. */
+static void
+test_subscription_signalled (Fixture       *f,
+                             gconstpointer  data)
+{
+  SubscriptionSeen seen = { f, FALSE };
+  guint id;
+
+  id = g_dbus_connection_signal_subscribe (f->h.connection, NULL, "io.github.agendaline.Daemon",
+                                           "ConnectionChanged", NULL, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, connection_changed_cb,
+                                           &seen, NULL);
+  add_account (f, NULL);
+  wait_settled (f);
+  if (!agl_sync_harness_wait_for_flag (&seen.shown, (guint) PROPAGATION_DEADLINE_S))
+    fail_case (f, "no ConnectionChanged came with the subscription id listed");
+  g_dbus_connection_signal_unsubscribe (f->h.connection, id);
+}
+
 static void
 test_expired_subscriptions (Fixture       *f,
                            gconstpointer  data)
@@ -2184,6 +2227,8 @@ main (int   argc,
 
   add_case ("/sync/notifications/pull-when-streaming-disabled", setup,
             test_pull_when_streaming_disabled, NULL, 120);
+  add_case ("/sync/notifications/subscription-signalled", setup,
+            test_subscription_signalled, NULL, 60);
   add_case ("/sync/notifications/subscriptions-expired", setup,
             test_expired_subscriptions, NULL, 120);
 

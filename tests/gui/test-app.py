@@ -1135,10 +1135,9 @@ def run_norwegian(h):
     variables = {'LANGUAGE': 'nb', 'LANG': os.environ.get('AGL_TEST_NB_LANG', 'C.UTF-8')}
     if os.environ.get('AGL_TEST_NB_LOCPATH'):
         variables['LOCPATH'] = os.environ['AGL_TEST_NB_LOCPATH']
-    # The programs bind their text domain to the installed locale
-    # directory; this build's own translations are in AGL_TEST_LOCALEDIR,
-    # which they use only if they read AGENDALINE_LOCALEDIR (see the note
-    # below when the words stay English).
+    # This build's own translations (AGL_TEST_LOCALEDIR), which the app
+    # and the daemon read from AGENDALINE_LOCALEDIR instead of the
+    # installed locale directory.
     if os.environ.get('AGL_TEST_LOCALEDIR'):
         variables['AGENDALINE_LOCALEDIR'] = os.environ['AGL_TEST_LOCALEDIR']
     # The daemon's words (status reasons, errors) in Norwegian too.
