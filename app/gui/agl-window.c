@@ -30,6 +30,7 @@ struct _AglWindow
   char                 *account;        /* the chosen account, or NULL */
   GtkStringList        *account_names;  /* the chooser's model */
   gboolean              updating_names; /* the model is being replaced */
+  gboolean              listed;         /* the accounts were listed once */
   GCancellable         *accounts_cancellable;
 
   AdwToastOverlay      *toast_overlay;
@@ -118,9 +119,13 @@ show_account_names (AglWindow *self,
   set_account (self, chosen == GTK_INVALID_LIST_POSITION
                      ? NULL
                      : gtk_string_list_get_string (self->account_names, chosen));
-  /* Without an account there is nothing else to show yet. */
+  /* Without an account there is nothing else to show yet; with one, the
+   * window opens on what the user comes for, the status. */
   if (self->account == NULL)
     adw_view_stack_set_visible_child_name (self->view_stack, "accounts");
+  else if (!self->listed)
+    adw_view_stack_set_visible_child_name (self->view_stack, "status");
+  self->listed = TRUE;
 }
 
 static void
