@@ -93,10 +93,8 @@ static const struct {
 
 struct _AglAccountsPage
 {
-  AdwBin               parent_instance;
+  AglPage              parent_instance;
 
-  AglDaemonClient     *client;
-  char                *account;
 
   GVariant            *accounts;      /* aa{sv}, the last listing */
   GVariant            *shown;         /* a{sv} the form was filled from */
@@ -149,16 +147,7 @@ struct _AglAccountsPage
   GtkButton           *save_button;
 };
 
-G_DEFINE_FINAL_TYPE (AglAccountsPage, agl_accounts_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglAccountsPage, agl_accounts_page, AGL_TYPE_PAGE)
 
 static void refresh_accounts (AglAccountsPage *self);
 static void test_account (AglAccountsPage *self);
@@ -694,7 +683,7 @@ show_accounts (AglAccountsPage *self,
   guint n = self->accounts != NULL ? g_variant_n_children (self->accounts) : 0;
   g_autoptr(GVariant) chosen = NULL;
 
-  chosen = find_account (self, self->account);
+  chosen = find_account (self, agl_page_get_account (AGL_PAGE (self)));
 
   /* The stack's pages stay in the accessibility tree, which GTK 4.8 does
    * not keep up to date for groups hidden and shown again; so it is the
@@ -771,7 +760,7 @@ create_account_row (AglAccountsPage *self,
   if (!enabled)
     gtk_widget_add_css_class (state, "caption");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), state);
-  if (g_strcmp0 (name, self->account) == 0 && !self->adding)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0 && !self->adding)
     {
       GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
 
@@ -833,10 +822,11 @@ list_accounts_cb (GObject      *object,
 static void
 refresh_accounts (AglAccountsPage *self)
 {
-  if (self->client == NULL ||
-      agl_daemon_client_get_status (self->client) != AGL_DAEMON_CLIENT_READY)
+  AglDaemonClient *client = agl_page_get_client (AGL_PAGE (self));
+
+  if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
-  agl_daemon_client_list_accounts_async (self->client,
+  agl_daemon_client_list_accounts_async (client,
                                          restart_cancellable (&self->list_cancellable),
                                          list_accounts_cb, self);
 }
@@ -1077,8 +1067,7 @@ save_done_cb (GObject      *object,
       AglWindow *window = get_window (self);
 
       self->adding = FALSE;
-      g_free (self->account);
-      self->account = g_strdup (op->name);
+      agl_page_set_account_quietly (AGL_PAGE (self), op->name);
       if (window != NULL)
         agl_window_choose_account (window, op->name);
     }
@@ -1103,7 +1092,7 @@ static void
 save_settings (AglAccountsPage *self,
                GVariant        *settings)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
   SaveOp *op;
 
   g_variant_ref_sink (settings);
@@ -1121,7 +1110,7 @@ save_settings (AglAccountsPage *self,
   if (self->adding)
     op->name = g_strstrip (g_strdup (entry_text (self->name_row)));
   else
-    op->name = g_strdup (self->account);
+    op->name = g_strdup (agl_page_get_account (AGL_PAGE (self)));
 
   set_busy (self, TRUE, self->test_after_save);
   if (op->adding)
@@ -1207,13 +1196,14 @@ test_done_cb (GObject      *object,
 static void
 test_account (AglAccountsPage *self)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
-  if (proxy == NULL || self->account == NULL)
+  if (proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   set_busy (self, TRUE, TRUE);
   set_result (self, _("Testing the connection…"), "network-server-symbolic", NULL);
-  agl_daemon_call_test_account (proxy, self->account, G_DBUS_CALL_FLAGS_NONE, TEST_TIMEOUT_MSEC,
+  agl_daemon_call_test_account (proxy, agl_page_get_account (AGL_PAGE (self)),
+                                G_DBUS_CALL_FLAGS_NONE, TEST_TIMEOUT_MSEC,
                                 restart_cancellable (&self->op_cancellable),
                                 test_done_cb, self);
 }
@@ -1247,7 +1237,7 @@ remove_response_cb (AdwMessageDialog *dialog,
                     AglAccountsPage  *self)
 {
   const char *name = g_object_get_data (G_OBJECT (dialog), "account-name");
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
   if (g_strcmp0 (response, "remove") != 0 || proxy == NULL)
     return;
@@ -1331,10 +1321,10 @@ remove_action (GtkWidget  *widget,
   g_autofree char *heading = NULL;
   GtkWidget *dialog;
 
-  if (self->account == NULL || self->adding)
+  if (agl_page_get_account (AGL_PAGE (self)) == NULL || self->adding)
     return;
 
-  heading = g_strdup_printf (_("Remove Account “%s”?"), self->account);
+  heading = g_strdup_printf (_("Remove Account “%s”?"), agl_page_get_account (AGL_PAGE (self)));
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading,
                                    _("Its appointments in the local agenda, its sync state "
                                      "and its stored password are deleted. Exchange keeps "
@@ -1347,7 +1337,8 @@ remove_action (GtkWidget  *widget,
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "account-name", g_strdup (self->account), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "account-name",
+                          g_strdup (agl_page_get_account (AGL_PAGE (self))), g_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -1496,10 +1487,11 @@ enabled_done_cb (GObject      *object,
 static void
 active_changed_cb (AglAccountsPage *self)
 {
-  if (self->filling || self->adding || self->account == NULL)
+  if (self->filling || self->adding || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   clear_field_error (self, FIELD_ACTIVE);
-  agl_daemon_client_set_account_enabled_async (self->client, self->account,
+  agl_daemon_client_set_account_enabled_async (agl_page_get_client (AGL_PAGE (self)),
+                                               agl_page_get_account (AGL_PAGE (self)),
                                                gtk_switch_get_active (self->active_switch),
                                                restart_cancellable (&self->enable_cancellable),
                                                enabled_done_cb, self);
@@ -1512,9 +1504,9 @@ entry_activated_cb (AglAccountsPage *self)
 }
 
 static void
-client_ready_cb (AglAccountsPage *self)
+agl_accounts_page_client_ready (AglPage *page)
 {
-  refresh_accounts (self);
+  refresh_accounts (AGL_ACCOUNTS_PAGE (page));
 }
 
 static void
@@ -1525,31 +1517,17 @@ client_accounts_changed_cb (AglAccountsPage *self,
 }
 
 static void
-set_client (AglAccountsPage *self,
-            AglDaemonClient *client)
+agl_accounts_page_client_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
-  g_signal_connect_object (client, "ready", G_CALLBACK (client_ready_cb), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (client, "accounts-changed", G_CALLBACK (client_accounts_changed_cb),
-                           self, G_CONNECT_SWAPPED);
-  refresh_accounts (self);
+  g_signal_connect_object (agl_page_get_client (page), "accounts-changed",
+                           G_CALLBACK (client_accounts_changed_cb), page, G_CONNECT_SWAPPED);
 }
 
 static void
-set_account (AglAccountsPage *self,
-             const char      *account)
+agl_accounts_page_account_changed (AglPage *page)
 {
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
+  AglAccountsPage *self = AGL_ACCOUNTS_PAGE (page);
+
   /* Another account's test or save says nothing about this one. */
   if (self->busy)
     {
@@ -1560,7 +1538,6 @@ set_account (AglAccountsPage *self,
   self->dirty = FALSE;
   fill_list (self);
   show_accounts (self, TRUE);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
 }
 
 /* GObject */
@@ -1576,67 +1553,12 @@ agl_accounts_page_dispose (GObject *object)
   g_clear_object (&self->op_cancellable);
   g_cancellable_cancel (self->enable_cancellable);
   g_clear_object (&self->enable_cancellable);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->accounts, g_variant_unref);
   g_clear_pointer (&self->shown, g_variant_unref);
   g_clear_pointer (&self->pending, g_variant_unref);
   g_clear_pointer (&self->ca_file, g_free);
 
-  /* The template's child is AdwBin's child too: let AdwBin drop it
-   * first, or both would unparent it. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_ACCOUNTS_PAGE);
-
   G_OBJECT_CLASS (agl_accounts_page_parent_class)->dispose (object);
-}
-
-static void
-agl_accounts_page_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
-{
-  AglAccountsPage *self = AGL_ACCOUNTS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_accounts_page_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
-{
-  AglAccountsPage *self = AGL_ACCOUNTS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -1644,28 +1566,12 @@ agl_accounts_page_class_init (AglAccountsPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_accounts_page_dispose;
-  object_class->get_property = agl_accounts_page_get_property;
-  object_class->set_property = agl_accounts_page_set_property;
-
-  /**
-   * AglAccountsPage:client:
-   *
-   * The connection to the daemon.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglAccountsPage:account:
-   *
-   * The account the form edits, or %NULL.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_changed = agl_accounts_page_client_changed;
+  page_class->client_ready = agl_accounts_page_client_ready;
+  page_class->account_changed = agl_accounts_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/agendaline/Agendaline/agl-accounts-page.ui");

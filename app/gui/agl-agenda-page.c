@@ -38,10 +38,8 @@ typedef struct {
 
 struct _AglAgendaPage
 {
-  AdwBin               parent_instance;
+  AglPage              parent_instance;
 
-  AglDaemonClient     *client;
-  char                *account;
   AglDaemon           *proxy;      /* whose ConnectionChanged is connected */
 
   GDateTime           *week_start; /* local Monday 00:00 */
@@ -64,16 +62,7 @@ struct _AglAgendaPage
   GPtrArray           *conflict_rows;   /* the rows in conflicts_group */
 };
 
-G_DEFINE_FINAL_TYPE (AglAgendaPage, agl_agenda_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglAgendaPage, agl_agenda_page, AGL_TYPE_PAGE)
 
 static GCancellable *
 restart_cancellable (GCancellable **cancellable)
@@ -90,8 +79,9 @@ restart_cancellable (GCancellable **cancellable)
 static gboolean
 daemon_ready (AglAgendaPage *self)
 {
-  return self->client != NULL &&
-         agl_daemon_client_get_status (self->client) == AGL_DAEMON_CLIENT_READY;
+  AglDaemonClient *client = agl_page_get_client (AGL_PAGE (self));
+
+  return client != NULL && agl_daemon_client_get_status (client) == AGL_DAEMON_CLIENT_READY;
 }
 
 static const char *
@@ -312,7 +302,8 @@ occurrence_row_activated_cb (AdwActionRow  *row,
   gboolean recurring = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "agl-recurring"));
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  open_editor (self, agl_appointment_editor_new_edit (GTK_WINDOW (root), self->client,
+  open_editor (self, agl_appointment_editor_new_edit (GTK_WINDOW (root),
+                                                      agl_page_get_client (AGL_PAGE (self)),
                                                       *id, recurring));
 }
 
@@ -469,7 +460,8 @@ refresh_agenda (AglAgendaPage *self)
     return;
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
   gtk_spinner_start (self->spinner);
-  agl_daemon_client_list_occurrences_async (self->client, self->week_start, week_end,
+  agl_daemon_client_list_occurrences_async (agl_page_get_client (AGL_PAGE (self)),
+                                            self->week_start, week_end,
                                             restart_cancellable (&self->agenda_cancellable),
                                             list_occurrences_cb, self);
 }
@@ -566,7 +558,7 @@ restore_response_cb (AdwMessageDialog *dialog,
 
   if (self == NULL || !g_str_equal (response, "restore"))
     return;
-  proxy = agl_daemon_client_get_proxy (self->client);
+  proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
   if (proxy == NULL)
     return;
 
@@ -697,15 +689,17 @@ refresh_conflicts (AglAgendaPage *self)
 {
   AglDaemon *proxy;
 
-  if (!daemon_ready (self) || (proxy = agl_daemon_client_get_proxy (self->client)) == NULL)
+  if (!daemon_ready (self) ||
+      (proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)))) == NULL)
     return;
-  if (self->account == NULL)
+  if (agl_page_get_account (AGL_PAGE (self)) == NULL)
     {
       g_cancellable_cancel (self->conflicts_cancellable);
       gtk_widget_set_visible (GTK_WIDGET (self->conflicts_group), FALSE);
       return;
     }
-  agl_daemon_call_list_conflicts (proxy, self->account, G_DBUS_CALL_FLAGS_NONE, -1,
+  agl_daemon_call_list_conflicts (proxy, agl_page_get_account (AGL_PAGE (self)),
+                                  G_DBUS_CALL_FLAGS_NONE, -1,
                                   restart_cancellable (&self->conflicts_cancellable),
                                   list_conflicts_cb, self);
 }
@@ -719,14 +713,14 @@ connection_changed_cb (AglDaemon  *proxy,
 {
   AglAgendaPage *self = user_data;
 
-  if (g_strcmp0 (name, self->account) == 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
     refresh_conflicts (self);
 }
 
 static void
 connect_proxy (AglAgendaPage *self)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
   if (proxy == self->proxy)
     return;
@@ -738,8 +732,10 @@ connect_proxy (AglAgendaPage *self)
 }
 
 static void
-client_ready_cb (AglAgendaPage *self)
+agl_agenda_page_client_ready (AglPage *page)
 {
+  AglAgendaPage *self = AGL_AGENDA_PAGE (page);
+
   connect_proxy (self);
   refresh_agenda (self);
   refresh_conflicts (self);
@@ -754,35 +750,21 @@ client_agenda_changed_cb (AglAgendaPage *self,
 }
 
 static void
-set_client (AglAgendaPage   *self,
-            AglDaemonClient *client)
+agl_agenda_page_client_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
+  AglDaemonClient *client = agl_page_get_client (page);
 
-  g_signal_connect_swapped (client, "ready", G_CALLBACK (client_ready_cb), self);
-  g_signal_connect_swapped (client, "agenda-changed", G_CALLBACK (client_agenda_changed_cb), self);
+  g_signal_connect_swapped (client, "agenda-changed",
+                            G_CALLBACK (client_agenda_changed_cb), page);
   /* A removed account takes its appointments and conflicts with it. */
-  g_signal_connect_swapped (client, "accounts-changed", G_CALLBACK (client_agenda_changed_cb), self);
-  if (daemon_ready (self))
-    client_ready_cb (self);
+  g_signal_connect_swapped (client, "accounts-changed",
+                            G_CALLBACK (client_agenda_changed_cb), page);
 }
 
 static void
-set_account (AglAgendaPage *self,
-             const char    *account)
+agl_agenda_page_account_changed (AglPage *page)
 {
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
-  refresh_conflicts (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+  refresh_conflicts (AGL_AGENDA_PAGE (page));
 }
 
 /* Actions */
@@ -821,11 +803,12 @@ new_appointment_action (GtkWidget  *widget,
                         GVariant   *parameter)
 {
   AglAgendaPage *self = AGL_AGENDA_PAGE (widget);
+  const char *account = agl_page_get_account (AGL_PAGE (self));
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autoptr(GDateTime) week_end = g_date_time_add_weeks (self->week_start, 1);
   g_autoptr(GDateTime) start = NULL;
 
-  if (self->client == NULL)
+  if (agl_page_get_client (AGL_PAGE (self)) == NULL)
     return;
 
   /* The next full hour in the week shown, or its Monday morning. */
@@ -842,8 +825,8 @@ new_appointment_action (GtkWidget  *widget,
     start = g_date_time_add_hours (self->week_start, 9);
 
   open_editor (self, agl_appointment_editor_new_create (GTK_WINDOW (gtk_widget_get_root (widget)),
-                                                        self->client,
-                                                        self->account != NULL ? self->account : "",
+                                                        agl_page_get_client (AGL_PAGE (self)),
+                                                        account != NULL ? account : "",
                                                         start));
 }
 
@@ -883,65 +866,10 @@ agl_agenda_page_dispose (GObject *object)
   if (self->proxy != NULL)
     g_signal_handlers_disconnect_by_data (self->proxy, self);
   g_clear_object (&self->proxy);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->week_start, g_date_time_unref);
   g_clear_pointer (&self->conflict_rows, g_ptr_array_unref);
 
-  /* The template's child is AdwBin's child too: let AdwBin drop it
-   * first, or both would unparent it. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_AGENDA_PAGE);
-
   G_OBJECT_CLASS (agl_agenda_page_parent_class)->dispose (object);
-}
-
-static void
-agl_agenda_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  AglAgendaPage *self = AGL_AGENDA_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_agenda_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  AglAgendaPage *self = AGL_AGENDA_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -949,29 +877,12 @@ agl_agenda_page_class_init (AglAgendaPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_agenda_page_dispose;
-  object_class->get_property = agl_agenda_page_get_property;
-  object_class->set_property = agl_agenda_page_set_property;
-
-  /**
-   * AglAgendaPage:client:
-   *
-   * The connection to the daemon; set once by the window.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglAgendaPage:account:
-   *
-   * The account whose conflicts are shown and that new appointments go
-   * to at first, or %NULL.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_changed = agl_agenda_page_client_changed;
+  page_class->client_ready = agl_agenda_page_client_ready;
+  page_class->account_changed = agl_agenda_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/agendaline/Agendaline/agl-agenda-page.ui");

@@ -32,10 +32,8 @@ typedef struct {
 
 struct _AglConnectionsPage
 {
-  AdwBin           parent_instance;
+  AglPage          parent_instance;
 
-  AglDaemonClient *client;
-  char            *account;
 
   /* The proxy whose LogLine and ConnectionChanged are connected: a
    * restarted daemon gets a new one. */
@@ -88,16 +86,7 @@ struct _AglConnectionsPage
   GtkTextView         *log_view;
 };
 
-G_DEFINE_FINAL_TYPE (AglConnectionsPage, agl_connections_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglConnectionsPage, agl_connections_page, AGL_TYPE_PAGE)
 
 static GCancellable *
 restart_cancellable (GCancellable **cancellable)
@@ -127,11 +116,11 @@ show_error (AglConnectionsPage *self,
             const char         *message)
 {
   GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (self), AGL_TYPE_WINDOW);
+  AglDaemonClient *client = agl_page_get_client (AGL_PAGE (self));
 
   /* While the daemon is away the window says so; failed calls would only
    * repeat it. */
-  if (self->client == NULL ||
-      agl_daemon_client_get_status (self->client) != AGL_DAEMON_CLIENT_READY)
+  if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
   if (window != NULL)
     agl_window_show_error (AGL_WINDOW (window), message);
@@ -342,7 +331,8 @@ show_connection (AglConnectionsPage *self,
 static void
 show_no_connection (AglConnectionsPage *self)
 {
-  const char *none = self->account != NULL ? _("Unknown") : _("No account chosen");
+  gboolean have_account = agl_page_get_account (AGL_PAGE (self)) != NULL;
+  const char *none = have_account ? _("Unknown") : _("No account chosen");
   AdwActionRow *rows[] = {
     self->status_row, self->notifications_row, self->subscription_row,
     self->watermark_row, self->last_sync_row, self->state_age_row, self->items_row,
@@ -385,7 +375,8 @@ list_connections_cb (GObject      *object,
     {
       g_autoptr(GVariant) owned = connection;
 
-      if (g_strcmp0 (lookup_string (connection, "name"), self->account) == 0)
+      if (g_strcmp0 (lookup_string (connection, "name"),
+                     agl_page_get_account (AGL_PAGE (self))) == 0)
         {
           g_clear_pointer (&self->connection, g_variant_unref);
           self->connection = g_variant_ref (connection);
@@ -410,11 +401,11 @@ tick_cb (gpointer user_data)
 static void
 refresh_connection (AglConnectionsPage *self)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
   if (proxy == NULL)
     return;
-  if (self->account == NULL)
+  if (agl_page_get_account (AGL_PAGE (self)) == NULL)
     {
       g_cancellable_cancel (self->connection_cancellable);
       g_clear_pointer (&self->connection, g_variant_unref);
@@ -436,7 +427,7 @@ connection_changed_cb (AglDaemon  *proxy,
 {
   AglConnectionsPage *self = user_data;
 
-  if (g_strcmp0 (name, self->account) == 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
     refresh_connection (self);
 }
 
@@ -504,7 +495,7 @@ get_state_cb (GObject      *object,
 static void
 refresh_state (AglConnectionsPage *self)
 {
-  agl_daemon_client_get_state_async (self->client,
+  agl_daemon_client_get_state_async (agl_page_get_client (AGL_PAGE (self)),
                                      restart_cancellable (&self->state_cancellable),
                                      get_state_cb, self);
 }
@@ -576,10 +567,12 @@ static gboolean
 line_is_shown (AglConnectionsPage *self,
                const AglLogLine   *line)
 {
-  /* Lines of no account concern them all. */
-  if (!gtk_switch_get_active (self->filter_switch) || self->account == NULL)
+  const char *account = agl_page_get_account (AGL_PAGE (self));
+
+  if (!gtk_switch_get_active (self->filter_switch) || account == NULL)
     return TRUE;
-  return *line->account == '\0' || g_str_equal (line->account, self->account);
+  /* Lines of no account concern them all. */
+  return *line->account == '\0' || g_str_equal (line->account, account);
 }
 
 static gboolean
@@ -810,7 +803,7 @@ get_log_cb (GObject      *object,
 static void
 refresh_log (AglConnectionsPage *self)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
   if (proxy == NULL)
     return;
@@ -865,7 +858,7 @@ copy_log_action (GtkWidget  *widget,
 static void
 connect_proxy (AglConnectionsPage *self)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
 
   if (proxy == self->proxy)
     return;
@@ -882,8 +875,9 @@ connect_proxy (AglConnectionsPage *self)
 static void
 refresh_all (AglConnectionsPage *self)
 {
-  if (self->client == NULL ||
-      agl_daemon_client_get_status (self->client) != AGL_DAEMON_CLIENT_READY)
+  AglDaemonClient *client = agl_page_get_client (AGL_PAGE (self));
+
+  if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
   connect_proxy (self);
   refresh_connection (self);
@@ -892,9 +886,9 @@ refresh_all (AglConnectionsPage *self)
 }
 
 static void
-client_ready_cb (AglConnectionsPage *self)
+agl_connections_page_client_ready (AglPage *page)
 {
-  refresh_all (self);
+  refresh_all (AGL_CONNECTIONS_PAGE (page));
 }
 
 static void
@@ -907,47 +901,33 @@ static void
 client_accounts_changed_cb (AglConnectionsPage *self,
                             const char         *name)
 {
-  if (g_strcmp0 (name, self->account) == 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
     refresh_connection (self);
 }
 
 static void
-set_client (AglConnectionsPage *self,
-            AglDaemonClient    *client)
+agl_connections_page_client_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
+  AglDaemonClient *client = agl_page_get_client (page);
 
-  g_signal_connect_swapped (client, "ready", G_CALLBACK (client_ready_cb), self);
-  g_signal_connect_swapped (client, "state-changed", G_CALLBACK (client_state_changed_cb), self);
+  g_signal_connect_swapped (client, "state-changed", G_CALLBACK (client_state_changed_cb), page);
   g_signal_connect_swapped (client, "accounts-changed",
-                            G_CALLBACK (client_accounts_changed_cb), self);
-  refresh_all (self);
+                            G_CALLBACK (client_accounts_changed_cb), page);
 }
 
 static void
-set_account (AglConnectionsPage *self,
-             const char         *account)
+agl_connections_page_account_changed (AglPage *page)
 {
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
+  AglConnectionsPage *self = AGL_CONNECTIONS_PAGE (page);
+  AglDaemonClient *client = agl_page_get_client (page);
 
   g_clear_pointer (&self->connection, g_variant_unref);
-  adw_preferences_group_set_description (self->connection_group, account);
-  if (self->client != NULL &&
-      agl_daemon_client_get_status (self->client) == AGL_DAEMON_CLIENT_READY)
+  adw_preferences_group_set_description (self->connection_group, agl_page_get_account (page));
+  if (client != NULL && agl_daemon_client_get_status (client) == AGL_DAEMON_CLIENT_READY)
     refresh_connection (self);
   else
     show_no_connection (self);
   rebuild_log_view (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
 }
 
 /* GObject */
@@ -970,65 +950,10 @@ agl_connections_page_dispose (GObject *object)
   if (self->proxy != NULL)
     g_signal_handlers_disconnect_by_data (self->proxy, self);
   g_clear_object (&self->proxy);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
   g_queue_clear_full (&self->log_lines, (GDestroyNotify) log_line_free);
   g_clear_pointer (&self->pending_lines, g_ptr_array_unref);
 
-  /* The template's child is AdwBin's child too: let AdwBin drop it
-   * first, or both would unparent it. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_CONNECTIONS_PAGE);
-
   G_OBJECT_CLASS (agl_connections_page_parent_class)->dispose (object);
-}
-
-static void
-agl_connections_page_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
-{
-  AglConnectionsPage *self = AGL_CONNECTIONS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_connections_page_set_property (GObject      *object,
-                                   guint         prop_id,
-                                   const GValue *value,
-                                   GParamSpec   *pspec)
-{
-  AglConnectionsPage *self = AGL_CONNECTIONS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -1036,28 +961,12 @@ agl_connections_page_class_init (AglConnectionsPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_connections_page_dispose;
-  object_class->get_property = agl_connections_page_get_property;
-  object_class->set_property = agl_connections_page_set_property;
-
-  /**
-   * AglConnectionsPage:client:
-   *
-   * The connection to the daemon; set once by the window.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglConnectionsPage:account:
-   *
-   * The account whose connection is shown, or %NULL.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_changed = agl_connections_page_client_changed;
+  page_class->client_ready = agl_connections_page_client_ready;
+  page_class->account_changed = agl_connections_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/agendaline/Agendaline/agl-connections-page.ui");

@@ -3,12 +3,12 @@
 
 #include <adwaita.h>
 
-#include "agl-daemon-client.h"
+#include "agl-page.h"
 
 G_BEGIN_DECLS
 
 #define AGL_TYPE_CONNECTIONS_PAGE (agl_connections_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (AglConnectionsPage, agl_connections_page, AGL, CONNECTIONS_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (AglConnectionsPage, agl_connections_page, AGL, CONNECTIONS_PAGE, AglPage)
 
 G_END_DECLS

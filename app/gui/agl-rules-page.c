@@ -30,10 +30,8 @@
 
 struct _AglRulesPage
 {
-  AdwBin               parent_instance;
+  AglPage              parent_instance;
 
-  AglDaemonClient     *client;
-  char                *account;
   AglDaemon           *proxy;
 
   GCancellable        *load_cancellable;
@@ -95,16 +93,7 @@ struct _AglRulesPage
   GtkSpinner          *save_spinner;
 };
 
-G_DEFINE_FINAL_TYPE (AglRulesPage, agl_rules_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglRulesPage, agl_rules_page, AGL_TYPE_PAGE)
 
 /* The rules' names, in the order of the action model in the .ui. */
 static const char * const action_names[] = { "none", "dnd", "forward", "divert" };
@@ -855,13 +844,14 @@ static void
 load_rules (AglRulesPage *self,
             gboolean      show_loading)
 {
-  if (self->account == NULL)
+  if (agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   if (show_loading)
     gtk_stack_set_visible_child_name (self->stack, "loading");
   if (self->proxy == NULL)
     return;
-  agl_daemon_call_get_rules (self->proxy, self->account, G_DBUS_CALL_FLAGS_NONE, -1,
+  agl_daemon_call_get_rules (self->proxy, agl_page_get_account (AGL_PAGE (self)),
+                             G_DBUS_CALL_FLAGS_NONE, -1,
                              restart_cancellable (&self->load_cancellable), get_rules_cb, self);
 }
 
@@ -974,7 +964,8 @@ list_connections_cb (GObject      *object,
     {
       const char *name = NULL;
 
-      if (g_variant_lookup (entry, "name", "&s", &name) && g_strcmp0 (name, self->account) == 0)
+      if (g_variant_lookup (entry, "name", "&s", &name) &&
+          g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
         account = g_variant_ref (entry);
       g_variant_unref (entry);
     }
@@ -1007,7 +998,7 @@ list_connections_cb (GObject      *object,
 static void
 refresh_deliveries (AglRulesPage *self)
 {
-  if (self->proxy == NULL || self->account == NULL)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   agl_daemon_call_list_connections (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1,
                                     restart_cancellable (&self->connection_cancellable),
@@ -1054,7 +1045,7 @@ save_action (GtkWidget  *widget,
   g_autofree char *key = NULL;
   g_autofree char *json = NULL;
 
-  if (self->proxy == NULL || self->account == NULL || self->saving)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL || self->saving)
     return;
   clear_error (self);
   json = build_rules (self, TRUE, &key, &error);
@@ -1066,7 +1057,8 @@ save_action (GtkWidget  *widget,
 
   self->saving = TRUE;
   update_state (self);
-  agl_daemon_call_set_rules (self->proxy, self->account, json, G_DBUS_CALL_FLAGS_NONE, -1,
+  agl_daemon_call_set_rules (self->proxy, agl_page_get_account (AGL_PAGE (self)), json,
+                             G_DBUS_CALL_FLAGS_NONE, -1,
                              restart_cancellable (&self->save_cancellable), set_rules_cb, self);
 }
 
@@ -1114,7 +1106,8 @@ status_changed_cb (AglDaemon  *proxy,
   /* There is no RulesChanged; a change of the rules (by agendalinectl,
    * say) changes the status, so the rules are read again then unless
    * the user is editing them. */
-  if (g_strcmp0 (name, self->account) == 0 && !self->saving && !has_changes (self))
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0 &&
+      !self->saving && !has_changes (self))
     load_rules (self, FALSE);
 }
 
@@ -1125,7 +1118,7 @@ connection_changed_cb (AglDaemon  *proxy,
 {
   AglRulesPage *self = user_data;
 
-  if (g_strcmp0 (name, self->account) == 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
     refresh_deliveries (self);
 }
 
@@ -1141,7 +1134,7 @@ disconnect_proxy (AglRulesPage *self)
 static void
 refresh_all (AglRulesPage *self)
 {
-  if (self->account == NULL)
+  if (agl_page_get_account (AGL_PAGE (self)) == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "no-account");
       return;
@@ -1151,9 +1144,10 @@ refresh_all (AglRulesPage *self)
 }
 
 static void
-client_ready_cb (AglRulesPage *self)
+agl_rules_page_client_ready (AglPage *page)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglRulesPage *self = AGL_RULES_PAGE (page);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (page));
 
   if (proxy != self->proxy)
     {
@@ -1168,34 +1162,12 @@ client_ready_cb (AglRulesPage *self)
   refresh_all (self);
 }
 
-/* GObject */
+/* AglPage */
 
 static void
-set_client (AglRulesPage    *self,
-            AglDaemonClient *client)
+agl_rules_page_account_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  disconnect_proxy (self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
-
-  g_signal_connect_swapped (client, "ready", G_CALLBACK (client_ready_cb), self);
-  if (agl_daemon_client_get_status (client) == AGL_DAEMON_CLIENT_READY)
-    client_ready_cb (self);
-}
-
-static void
-set_account (AglRulesPage *self,
-             const char   *account)
-{
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
+  AglRulesPage *self = AGL_RULES_PAGE (page);
 
   /* Another account's rules: edits of the previous one are dropped. */
   cancel (&self->load_cancellable);
@@ -1210,8 +1182,9 @@ set_account (AglRulesPage *self,
   show_delivery (self->sip_delivery_row, NULL);
   update_state (self);
   refresh_all (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
 }
+
+/* GObject */
 
 static void
 agl_rules_page_dispose (GObject *object)
@@ -1222,63 +1195,12 @@ agl_rules_page_dispose (GObject *object)
   cancel (&self->save_cancellable);
   cancel (&self->connection_cancellable);
   disconnect_proxy (self);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->rules, json_object_unref);
   g_clear_pointer (&self->rules_text, g_free);
   g_clear_pointer (&self->baseline, g_free);
   g_clear_pointer (&self->trigger_rows, g_ptr_array_unref);
   g_clear_pointer (&self->error_widgets, g_ptr_array_unref);
-  /* The stack is both AdwBin's child and a template child: GTK 4.8's
-   * gtk_widget_dispose_template() unparents it, which AdwBin 1.2 does
-   * not notice and unparents it again; taking it out first avoids that. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_RULES_PAGE);
   G_OBJECT_CLASS (agl_rules_page_parent_class)->dispose (object);
-}
-
-static void
-agl_rules_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  AglRulesPage *self = (AglRulesPage *) object;
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_rules_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  AglRulesPage *self = (AglRulesPage *) object;
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -1286,28 +1208,11 @@ agl_rules_page_class_init (AglRulesPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_rules_page_dispose;
-  object_class->get_property = agl_rules_page_get_property;
-  object_class->set_property = agl_rules_page_set_property;
-
-  /**
-   * AglRulesPage:client:
-   *
-   * The connection to the daemon; set once by the window.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglRulesPage:account:
-   *
-   * The account whose rules are shown, or %NULL when there is none.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_ready = agl_rules_page_client_ready;
+  page_class->account_changed = agl_rules_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/agendaline/Agendaline/agl-rules-page.ui");
   gtk_widget_class_bind_template_child (widget_class, AglRulesPage, stack);

@@ -30,10 +30,8 @@
 
 struct _AglStatusPage
 {
-  AdwBin           parent_instance;
+  AglPage          parent_instance;
 
-  AglDaemonClient *client;
-  char            *account;
   /* The proxy whose signals are connected; the client makes a new one
    * when the daemon is reached again. */
   AglDaemon       *proxy;
@@ -77,16 +75,7 @@ struct _AglStatusPage
   GtkLabel        *override_message_label;
 };
 
-G_DEFINE_FINAL_TYPE (AglStatusPage, agl_status_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglStatusPage, agl_status_page, AGL_TYPE_PAGE)
 
 /* The values SetOverride takes, in the order of the combo rows' models. */
 static const char * const override_presences[] = {
@@ -219,7 +208,7 @@ update_progress (AglStatusPage *self)
 static void
 update_actions (AglStatusPage *self)
 {
-  gboolean ready = self->proxy != NULL && self->account != NULL;
+  gboolean ready = self->proxy != NULL && agl_page_get_account (AGL_PAGE (self)) != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "status.sync",
                                  ready && self->enabled && !self->sync_running);
@@ -359,7 +348,8 @@ list_connections_cb (GObject      *object,
     {
       const char *name = NULL;
 
-      if (g_variant_lookup (entry, "name", "&s", &name) && g_strcmp0 (name, self->account) == 0)
+      if (g_variant_lookup (entry, "name", "&s", &name) &&
+          g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
         {
           show_connection (self, entry);
           g_variant_unref (entry);
@@ -374,7 +364,7 @@ list_connections_cb (GObject      *object,
 static void
 refresh_connection (AglStatusPage *self)
 {
-  if (self->proxy == NULL || self->account == NULL)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   agl_daemon_call_list_connections (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1,
                                     restart_cancellable (&self->connection_cancellable),
@@ -685,9 +675,10 @@ get_schedule_cb (GObject      *object,
 static void
 refresh_schedule (AglStatusPage *self)
 {
-  if (self->proxy == NULL || self->account == NULL)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
-  agl_daemon_call_get_schedule (self->proxy, self->account, "", SCHEDULE_DAYS,
+  agl_daemon_call_get_schedule (self->proxy, agl_page_get_account (AGL_PAGE (self)), "",
+                                SCHEDULE_DAYS,
                                 G_DBUS_CALL_FLAGS_NONE, -1,
                                 restart_cancellable (&self->schedule_cancellable),
                                 get_schedule_cb, self);
@@ -696,9 +687,10 @@ refresh_schedule (AglStatusPage *self)
 static void
 refresh_status (AglStatusPage *self)
 {
-  if (self->proxy == NULL || self->account == NULL)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
-  agl_daemon_call_get_status (self->proxy, self->account, "", G_DBUS_CALL_FLAGS_NONE, -1,
+  agl_daemon_call_get_status (self->proxy, agl_page_get_account (AGL_PAGE (self)), "",
+                              G_DBUS_CALL_FLAGS_NONE, -1,
                               restart_cancellable (&self->status_cancellable),
                               get_status_cb, self);
   refresh_schedule (self);
@@ -725,7 +717,7 @@ queue_refresh (AglStatusPage *self)
 static void
 refresh_all (AglStatusPage *self)
 {
-  gboolean have_account = self->account != NULL;
+  gboolean have_account = agl_page_get_account (AGL_PAGE (self)) != NULL;
 
   gtk_stack_set_visible_child_name (self->stack, have_account ? "status" : "no-account");
   g_clear_handle_id (&self->refresh_source, g_source_remove);
@@ -745,7 +737,7 @@ status_changed_cb (AglDaemon  *proxy,
 {
   AglStatusPage *self = user_data;
 
-  if (g_strcmp0 (name, self->account) != 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) != 0)
     return;
   /* The signal carries the new status; an older GetStatus still on its
    * way must not overwrite it. */
@@ -761,7 +753,7 @@ connection_changed_cb (AglDaemon  *proxy,
 {
   AglStatusPage *self = user_data;
 
-  if (g_strcmp0 (name, self->account) == 0)
+  if (g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0)
     refresh_connection (self);
 }
 
@@ -769,7 +761,7 @@ static void
 agenda_changed_cb (AglStatusPage *self,
                    const char    *account)
 {
-  if (g_strcmp0 (account, self->account) == 0)
+  if (g_strcmp0 (account, agl_page_get_account (AGL_PAGE (self))) == 0)
     queue_refresh (self);
 }
 
@@ -783,9 +775,10 @@ disconnect_proxy (AglStatusPage *self)
 }
 
 static void
-client_ready_cb (AglStatusPage *self)
+agl_status_page_client_ready (AglPage *page)
 {
-  AglDaemon *proxy = agl_daemon_client_get_proxy (self->client);
+  AglStatusPage *self = AGL_STATUS_PAGE (page);
+  AglDaemon *proxy = agl_daemon_client_get_proxy (agl_page_get_client (page));
 
   if (proxy != self->proxy)
     {
@@ -798,7 +791,7 @@ client_ready_cb (AglStatusPage *self)
         }
     }
   update_actions (self);
-  refresh_all (self);
+  gtk_widget_activate_action (GTK_WIDGET (self), "status.set-override", NULL);
 }
 
 /* Sync Now */
@@ -888,14 +881,15 @@ sync_action (GtkWidget  *widget,
 {
   AglStatusPage *self = AGL_STATUS_PAGE (widget);
 
-  if (self->proxy == NULL || self->account == NULL || self->sync_running)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL || self->sync_running)
     return;
   self->sync_running = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (self->sync_result_row), FALSE);
   update_actions (self);
   /* wait = TRUE answers when the sync is complete, which for a large
    * mailbox takes longer than D-Bus's default 25 s. */
-  agl_daemon_call_sync_account (self->proxy, self->account, TRUE, G_DBUS_CALL_FLAGS_NONE,
+  agl_daemon_call_sync_account (self->proxy, agl_page_get_account (AGL_PAGE (self)), TRUE,
+                                G_DBUS_CALL_FLAGS_NONE,
                                 G_MAXINT, restart_cancellable (&self->sync_cancellable),
                                 sync_account_cb, self);
 }
@@ -996,7 +990,8 @@ set_override_action (GtkWidget  *widget,
   guint action = adw_combo_row_get_selected (self->override_action_row);
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->override_text_row));
 
-  if (self->proxy == NULL || self->account == NULL || self->override_running)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL ||
+      self->override_running)
     return;
   if (presence >= G_N_ELEMENTS (override_presences))
     presence = 1;
@@ -1006,7 +1001,8 @@ set_override_action (GtkWidget  *widget,
   self->override_running = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (self->override_message_label), FALSE);
   update_actions (self);
-  agl_daemon_call_set_override (self->proxy, self->account, override_presences[presence],
+  agl_daemon_call_set_override (self->proxy, agl_page_get_account (AGL_PAGE (self)),
+                                override_presences[presence],
                                 override_actions[action], text, G_DBUS_CALL_FLAGS_NONE, -1,
                                 restart_cancellable (&self->override_cancellable),
                                 set_override_cb, self);
@@ -1019,12 +1015,14 @@ clear_override_action (GtkWidget  *widget,
 {
   AglStatusPage *self = AGL_STATUS_PAGE (widget);
 
-  if (self->proxy == NULL || self->account == NULL || self->override_running)
+  if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL ||
+      self->override_running)
     return;
   self->override_running = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (self->override_message_label), FALSE);
   update_actions (self);
-  agl_daemon_call_clear_override (self->proxy, self->account, G_DBUS_CALL_FLAGS_NONE, -1,
+  agl_daemon_call_clear_override (self->proxy, agl_page_get_account (AGL_PAGE (self)),
+                                  G_DBUS_CALL_FLAGS_NONE, -1,
                                   restart_cancellable (&self->override_cancellable),
                                   clear_override_cb, self);
 }
@@ -1035,35 +1033,19 @@ override_text_activated_cb (AglStatusPage *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "status.set-override", NULL);
 }
 
-/* GObject */
+/* AglPage */
 
 static void
-set_client (AglStatusPage   *self,
-            AglDaemonClient *client)
+agl_status_page_client_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  disconnect_proxy (self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
-
-  g_signal_connect_swapped (client, "ready", G_CALLBACK (client_ready_cb), self);
-  g_signal_connect_swapped (client, "agenda-changed", G_CALLBACK (agenda_changed_cb), self);
-  if (agl_daemon_client_get_status (client) == AGL_DAEMON_CLIENT_READY)
-    client_ready_cb (self);
+  g_signal_connect_swapped (agl_page_get_client (page), "agenda-changed",
+                            G_CALLBACK (agenda_changed_cb), page);
 }
 
 static void
-set_account (AglStatusPage *self,
-             const char    *account)
+agl_status_page_account_changed (AglPage *page)
 {
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
+  AglStatusPage *self = AGL_STATUS_PAGE (page);
 
   /* Answers about the previous account must not land on this one. */
   cancel (&self->connection_cancellable);
@@ -1088,8 +1070,9 @@ set_account (AglStatusPage *self,
   remove_children (GTK_WIDGET (self->timeline_box), box_remove);
   update_actions (self);
   refresh_all (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
 }
+
+/* GObject */
 
 static void
 agl_status_page_dispose (GObject *object)
@@ -1104,58 +1087,7 @@ agl_status_page_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->pulse_source, g_source_remove);
   disconnect_proxy (self);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
-  /* The stack is both AdwBin's child and a template child: GTK 4.8's
-   * gtk_widget_dispose_template() unparents it, which AdwBin 1.2 does
-   * not notice and unparents it again; taking it out first avoids that. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_STATUS_PAGE);
   G_OBJECT_CLASS (agl_status_page_parent_class)->dispose (object);
-}
-
-static void
-agl_status_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  AglStatusPage *self = (AglStatusPage *) object;
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_status_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  AglStatusPage *self = (AglStatusPage *) object;
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -1163,28 +1095,12 @@ agl_status_page_class_init (AglStatusPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_status_page_dispose;
-  object_class->get_property = agl_status_page_get_property;
-  object_class->set_property = agl_status_page_set_property;
-
-  /**
-   * AglStatusPage:client:
-   *
-   * The connection to the daemon; set once by the window.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglStatusPage:account:
-   *
-   * The account shown, or %NULL when there is none.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_changed = agl_status_page_client_changed;
+  page_class->client_ready = agl_status_page_client_ready;
+  page_class->account_changed = agl_status_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/agendaline/Agendaline/agl-status-page.ui");
   gtk_widget_class_bind_template_child (widget_class, AglStatusPage, stack);

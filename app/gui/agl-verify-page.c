@@ -47,10 +47,8 @@ typedef struct {
 
 struct _AglVerifyPage
 {
-  AdwBin           parent_instance;
+  AglPage          parent_instance;
 
-  AglDaemonClient *client;
-  char            *account;
 
   gboolean         enabled;     /* the account is listed and enabled */
   char            *running;     /* the account being verified, or NULL */
@@ -72,16 +70,7 @@ struct _AglVerifyPage
   GtkImage        *result_icon;
 };
 
-G_DEFINE_FINAL_TYPE (AglVerifyPage, agl_verify_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CLIENT,
-  PROP_ACCOUNT,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (AglVerifyPage, agl_verify_page, AGL_TYPE_PAGE)
 
 static GCancellable *
 restart_cancellable (GCancellable **cancellable)
@@ -182,13 +171,14 @@ sync_sensitivity (AglVerifyPage *self)
 
   if (self->running != NULL)
     ;
-  else if (self->account == NULL)
+  else if (agl_page_get_account (AGL_PAGE (self)) == NULL)
     reason = _("Add an account on the Accounts page first.");
   else if (!self->enabled)
     {
       /* TRANSLATORS: %s is an account's name */
       text = g_strdup_printf (_("The account “%s” is inactive; switch it to Active on the "
-                                "Accounts page to verify it."), self->account);
+                                "Accounts page to verify it."),
+                              agl_page_get_account (AGL_PAGE (self)));
       reason = text;
     }
 
@@ -231,7 +221,7 @@ list_accounts_cb (GObject      *object,
           gboolean enabled = FALSE;
 
           if (g_variant_lookup (entry, "name", "&s", &name) &&
-              g_strcmp0 (name, self->account) == 0 &&
+              g_strcmp0 (name, agl_page_get_account (AGL_PAGE (self))) == 0 &&
               g_variant_lookup (entry, "enabled", "b", &enabled))
             self->enabled = enabled;
           g_variant_unref (entry);
@@ -243,10 +233,11 @@ list_accounts_cb (GObject      *object,
 static void
 refresh_account (AglVerifyPage *self)
 {
-  if (self->client == NULL ||
-      agl_daemon_client_get_status (self->client) != AGL_DAEMON_CLIENT_READY)
+  AglDaemonClient *client = agl_page_get_client (AGL_PAGE (self));
+
+  if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
-  agl_daemon_client_list_accounts_async (self->client,
+  agl_daemon_client_list_accounts_async (client,
                                          restart_cancellable (&self->list_cancellable),
                                          list_accounts_cb, self);
 }
@@ -386,9 +377,10 @@ run_action (GtkWidget  *widget,
   AglVerifyPage *self = AGL_VERIFY_PAGE (widget);
   AglDaemon *proxy;
 
-  if (self->running != NULL || self->account == NULL || self->client == NULL)
+  if (self->running != NULL || agl_page_get_account (AGL_PAGE (self)) == NULL ||
+      agl_page_get_client (AGL_PAGE (self)) == NULL)
     return;
-  proxy = agl_daemon_client_get_proxy (self->client);
+  proxy = agl_daemon_client_get_proxy (agl_page_get_client (AGL_PAGE (self)));
   if (proxy == NULL)
     {
       set_result (self, _("The Agendaline service is not running."), "dialog-error-symbolic",
@@ -397,7 +389,7 @@ run_action (GtkWidget  *widget,
     }
 
   reset_legs (self);
-  self->running = g_strdup (self->account);
+  self->running = g_strdup (agl_page_get_account (AGL_PAGE (self)));
   self->proxy = g_object_ref (proxy);
   g_signal_connect (proxy, "verify-progress", G_CALLBACK (verify_progress_cb), self);
   self->leg_start = g_get_monotonic_time ();
@@ -420,9 +412,9 @@ run_action (GtkWidget  *widget,
 /* The client */
 
 static void
-client_ready_cb (AglVerifyPage *self)
+agl_verify_page_client_ready (AglPage *page)
 {
-  refresh_account (self);
+  refresh_account (AGL_VERIFY_PAGE (page));
 }
 
 static void
@@ -433,31 +425,16 @@ client_accounts_changed_cb (AglVerifyPage *self,
 }
 
 static void
-set_client (AglVerifyPage   *self,
-            AglDaemonClient *client)
+agl_verify_page_client_changed (AglPage *page)
 {
-  if (self->client == client)
-    return;
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_set_object (&self->client, client);
-  if (client == NULL)
-    return;
-  g_signal_connect_object (client, "ready", G_CALLBACK (client_ready_cb), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (client, "accounts-changed", G_CALLBACK (client_accounts_changed_cb),
-                           self, G_CONNECT_SWAPPED);
-  refresh_account (self);
+  g_signal_connect_object (agl_page_get_client (page), "accounts-changed",
+                           G_CALLBACK (client_accounts_changed_cb), page, G_CONNECT_SWAPPED);
 }
 
 static void
-set_account (AglVerifyPage *self,
-             const char    *account)
+agl_verify_page_account_changed (AglPage *page)
 {
-  if (g_strcmp0 (self->account, account) == 0)
-    return;
-  g_free (self->account);
-  self->account = g_strdup (account);
+  AglVerifyPage *self = AGL_VERIFY_PAGE (page);
 
   /* The daemon goes on with a check under way; its answer is about
    * another account than the one shown. */
@@ -470,7 +447,6 @@ set_account (AglVerifyPage *self,
   reset_legs (self);
   sync_sensitivity (self);
   refresh_account (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
 }
 
 /* GObject */
@@ -489,63 +465,8 @@ agl_verify_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->proxy, self);
   g_clear_object (&self->proxy);
   g_clear_pointer (&self->running, g_free);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
-  g_clear_object (&self->client);
-  g_clear_pointer (&self->account, g_free);
-
-  /* The template's child is AdwBin's child too: let AdwBin drop it
-   * first, or both would unparent it. */
-  adw_bin_set_child (ADW_BIN (self), NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), AGL_TYPE_VERIFY_PAGE);
 
   G_OBJECT_CLASS (agl_verify_page_parent_class)->dispose (object);
-}
-
-static void
-agl_verify_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  AglVerifyPage *self = AGL_VERIFY_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-
-    case PROP_ACCOUNT:
-      g_value_set_string (value, self->account);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-agl_verify_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  AglVerifyPage *self = AGL_VERIFY_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      set_client (self, g_value_get_object (value));
-      break;
-
-    case PROP_ACCOUNT:
-      set_account (self, g_value_get_string (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -553,28 +474,12 @@ agl_verify_page_class_init (AglVerifyPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AglPageClass *page_class = AGL_PAGE_CLASS (klass);
 
   object_class->dispose = agl_verify_page_dispose;
-  object_class->get_property = agl_verify_page_get_property;
-  object_class->set_property = agl_verify_page_set_property;
-
-  /**
-   * AglVerifyPage:client:
-   *
-   * The connection to the daemon.
-   */
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, AGL_TYPE_DAEMON_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /**
-   * AglVerifyPage:account:
-   *
-   * The account to verify, or %NULL.
-   */
-  properties[PROP_ACCOUNT] =
-    g_param_spec_string ("account", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->client_changed = agl_verify_page_client_changed;
+  page_class->client_ready = agl_verify_page_client_ready;
+  page_class->account_changed = agl_verify_page_account_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/agendaline/Agendaline/agl-verify-page.ui");
