@@ -536,3 +536,49 @@ agl_sync_harness_ews_call (AglSyncHarness *h,
 
   return agl_sync_harness_http (h, "POST", "/EWS/Exchange.asmx", request, status);
 }
+
+/**
+ * agl_sync_harness_iso:
+ * @t: Unix time
+ *
+ * Returns: (transfer full): @t as ISO 8601 UTC, "2027-03-01T09:00:00Z"
+ */
+char *
+agl_sync_harness_iso (gint64 t)
+{
+  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
+
+  return g_date_time_format (datetime, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/**
+ * agl_sync_harness_ical_time:
+ * @t: Unix time
+ *
+ * Returns: (transfer full): @t as an iCalendar UTC time, "20270301T090000Z"
+ */
+char *
+agl_sync_harness_ical_time (gint64 t)
+{
+  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
+
+  return g_date_time_format (datetime, "%Y%m%dT%H%M%SZ");
+}
+
+/**
+ * agl_sync_harness_parse_object:
+ * @json: JSON text that must be an object (the test fails otherwise)
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+agl_sync_harness_parse_object (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}

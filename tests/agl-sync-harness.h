@@ -17,6 +17,7 @@
 #include <stdarg.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 G_BEGIN_DECLS
@@ -97,5 +98,12 @@ char                *agl_sync_harness_http            (AglSyncHarness *h,
 char                *agl_sync_harness_ews_call        (AglSyncHarness *h,
                                                        const char     *body,
                                                        guint          *status);
+
+/* Instants as the CLI and the D-Bus API write them (2027-03-01T09:00:00Z)
+ * and as iCalendar does (20270301T090000Z); JSON text the test expects to
+ * be an object (asserted). */
+char                *agl_sync_harness_iso             (gint64      t);
+char                *agl_sync_harness_ical_time       (gint64      t);
+JsonObject          *agl_sync_harness_parse_object    (const char *json);
 
 G_END_DECLS

@@ -455,22 +455,6 @@ status_changed_cb (GDBusConnection *connection,
   g_ptr_array_add (f->presences, g_strdup (json_object_get_string_member (status, "presence")));
 }
 
-static char *
-iso (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-static char *
-ical_time (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y%m%dT%H%M%SZ");
-}
-
 static gint64
 parse_iso (const char *text)
 {
@@ -785,8 +769,8 @@ test_schedule_day (Fixture       *f,
   set_rules (f, TRIGGER_RULES);
   for (guint i = 0; i < G_N_ELEMENTS (day); i++)
     {
-      g_autofree char *start = ical_time (t + day[i].start * MINUTE);
-      g_autofree char *end = ical_time (t + day[i].end * MINUTE);
+      g_autofree char *start = agl_sync_harness_ical_time (t + day[i].start * MINUTE);
+      g_autofree char *end = agl_sync_harness_ical_time (t + day[i].end * MINUTE);
       g_autofree char *vevent = g_strdup_printf ("BEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\n"
                                                  "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\n%s"
                                                  "END:VEVENT\r\n",
@@ -806,8 +790,10 @@ test_schedule_day (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
       JsonObject *status = json_array_get_object_element (schedule, i);
-      g_autofree char *at = expected[i].at >= 0 ? iso (t + expected[i].at * MINUTE) : NULL;
-      g_autofree char *until = expected[i].until >= 0 ? iso (t + expected[i].until * MINUTE) : NULL;
+      g_autofree char *at =
+        expected[i].at >= 0 ? agl_sync_harness_iso (t + expected[i].at * MINUTE) : NULL;
+      g_autofree char *until =
+        expected[i].until >= 0 ? agl_sync_harness_iso (t + expected[i].until * MINUTE) : NULL;
 
       if (at == NULL)
         {
@@ -830,15 +816,15 @@ test_override (Fixture       *f,
                gconstpointer  data)
 {
   gint64 start = g_get_real_time () / G_USEC_PER_SEC + 2 * HOUR;
-  g_autofree char *start_text = iso (start);
-  g_autofree char *dtstart = ical_time (start);
-  g_autofree char *dtend = ical_time (start + HOUR);
-  g_autofree char *end_text = iso (start + HOUR);
+  g_autofree char *start_text = agl_sync_harness_iso (start);
+  g_autofree char *dtstart = agl_sync_harness_ical_time (start);
+  g_autofree char *dtend = agl_sync_harness_ical_time (start + HOUR);
+  g_autofree char *end_text = agl_sync_harness_iso (start + HOUR);
   g_autofree char *vevent = g_strdup_printf ("BEGIN:VEVENT\r\nUID:later@cli\r\nDTSTAMP:20260101T000000Z\r\n"
                                              "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Planning\r\n" BUSY
                                              "END:VEVENT\r\n", dtstart, dtend);
-  g_autofree char *inside_override = iso (start - 60);
-  g_autofree char *inside_appointment = iso (start + 60);
+  g_autofree char *inside_override = agl_sync_harness_iso (start - 60);
+  g_autofree char *inside_appointment = agl_sync_harness_iso (start + 60);
   g_autofree char *set = NULL, *cleared = NULL;
   g_autoptr(JsonObject) now = NULL;
   g_autoptr(JsonObject) later = NULL;
@@ -923,8 +909,8 @@ fixture_set_up_oof (Fixture       *f,
                     gconstpointer  data)
 {
   const OofSeed *oof = data;
-  g_autofree char *yesterday = iso (g_get_real_time () / G_USEC_PER_SEC - 86400);
-  g_autofree char *day_end = iso (oof_day () + 86400);
+  g_autofree char *yesterday = agl_sync_harness_iso (g_get_real_time () / G_USEC_PER_SEC - 86400);
+  g_autofree char *day_end = agl_sync_harness_iso (oof_day () + 86400);
   g_autofree char *schedule = NULL;
   g_autofree char *seed_json = NULL;
   g_autofree char *seed = NULL;
@@ -961,8 +947,8 @@ add_busy (Fixture    *f,
           gint64      start,
           gint64      end)
 {
-  g_autofree char *dtstart = ical_time (start);
-  g_autofree char *dtend = ical_time (end);
+  g_autofree char *dtstart = agl_sync_harness_ical_time (start);
+  g_autofree char *dtend = agl_sync_harness_ical_time (end);
   g_autofree char *vevent = g_strdup_printf ("BEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\n"
                                              "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\n" BUSY
                                              "END:VEVENT\r\n", uid, dtstart, dtend, subject);
@@ -981,10 +967,10 @@ test_oof (Fixture       *f,
 {
   const OofSeed *oof = data;
   gint64 day = oof_day ();
-  g_autofree char *inside_at = iso (day + 9 * HOUR + 1800);
-  g_autofree char *after_at = iso (day + 33 * HOUR + 1800);
-  g_autofree char *schedule_end = oof->scheduled ? iso (day + 24 * HOUR) : NULL;
-  g_autofree char *review_end = iso (day + 34 * HOUR);
+  g_autofree char *inside_at = agl_sync_harness_iso (day + 9 * HOUR + 1800);
+  g_autofree char *after_at = agl_sync_harness_iso (day + 33 * HOUR + 1800);
+  g_autofree char *schedule_end = oof->scheduled ? agl_sync_harness_iso (day + 24 * HOUR) : NULL;
+  g_autofree char *review_end = agl_sync_harness_iso (day + 34 * HOUR);
   const char *greeting = "On a day off; back soon.";
   g_autoptr(JsonObject) inside = NULL;
   g_autoptr(JsonObject) divert = NULL;

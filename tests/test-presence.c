@@ -44,18 +44,6 @@ signal_seen_free (SignalSeen *seen)
   g_free (seen);
 }
 
-static JsonObject *
-parse_object (const char *json)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, json, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 static void
 status_changed_cb (GDBusConnection *connection,
                    const char      *sender,
@@ -72,7 +60,7 @@ status_changed_cb (GDBusConnection *connection,
   seen->received = g_get_real_time ();
   g_variant_get (parameters, "(&s&s)", &name, &json);
   g_assert_cmpstr (name, ==, ACCOUNT);
-  seen->status = parse_object (json);
+  seen->status = agl_sync_harness_parse_object (json);
   g_ptr_array_add (f->signals, seen);
 }
 
@@ -112,22 +100,6 @@ call_fails (Fixture    *f,
   return g_strdup (error->message);
 }
 
-static char *
-iso (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-static char *
-ical_time (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y%m%dT%H%M%SZ");
-}
-
 /* A Busy appointment in the account's agenda, through CreateItem. */
 static gint64
 create_appointment (Fixture    *f,
@@ -136,8 +108,8 @@ create_appointment (Fixture    *f,
                     gint64      start,
                     gint64      end)
 {
-  g_autofree char *dtstart = ical_time (start);
-  g_autofree char *dtend = ical_time (end);
+  g_autofree char *dtstart = agl_sync_harness_ical_time (start);
+  g_autofree char *dtend = agl_sync_harness_ical_time (end);
   g_autofree char *ical = NULL;
   g_autoptr(GVariant) reply = NULL;
   gint64 id;
@@ -163,7 +135,7 @@ get_status (Fixture    *f,
 
   g_variant_get (reply, "(&s)", &json);
   g_test_message ("GetStatus %s: %s", at, json);
-  return parse_object (json);
+  return agl_sync_harness_parse_object (json);
 }
 
 static const char *
@@ -282,9 +254,9 @@ test_status_busy_appointment (Fixture       *f,
 {
   g_autoptr(JsonObject) inside = NULL;
   g_autoptr(JsonObject) outside = NULL;
-  g_autofree char *at = iso (DAY0 + 9 * HOUR + 1800);
-  g_autofree char *after = iso (DAY0 + 10 * HOUR + 1800);
-  g_autofree char *end = iso (DAY0 + 10 * HOUR);
+  g_autofree char *at = agl_sync_harness_iso (DAY0 + 9 * HOUR + 1800);
+  g_autofree char *after = agl_sync_harness_iso (DAY0 + 10 * HOUR + 1800);
+  g_autofree char *end = agl_sync_harness_iso (DAY0 + 10 * HOUR);
   JsonObject *because;
 
   create_appointment (f, "review@presence.test", "Project review", DAY0 + 9 * HOUR, DAY0 + 10 * HOUR);
@@ -337,7 +309,7 @@ test_schedule_two_appointments (Fixture       *f,
     { DAY0 + 13 * HOUR, "busy", "divert" },
     { DAY0 + 14 * HOUR, "available", "none" },
   };
-  g_autofree char *from = iso (DAY0);
+  g_autofree char *from = agl_sync_harness_iso (DAY0);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -359,7 +331,7 @@ test_schedule_two_appointments (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
       JsonObject *status = json_array_get_object_element (schedule, i);
-      g_autofree char *at = iso (expected[i].at);
+      g_autofree char *at = agl_sync_harness_iso (expected[i].at);
 
       g_assert_cmpstr (json_object_get_string_member (status, "at"), ==, at);
       g_assert_cmpstr (json_object_get_string_member (status, "presence"), ==, expected[i].presence);
@@ -395,14 +367,14 @@ test_rules_refused_then_set (Fixture       *f,
   g_autofree char *before = get_rules (f);
   g_autofree char *after_bad = NULL;
   g_autofree char *message = NULL;
-  g_autofree char *at = iso (DAY0 + 9 * HOUR + 1800);
+  g_autofree char *at = agl_sync_harness_iso (DAY0 + 9 * HOUR + 1800);
   g_autoptr(JsonObject) rules = NULL;
   g_autoptr(JsonObject) status = NULL;
   g_autoptr(GVariant) reply = NULL;
 
   create_appointment (f, "review@presence.test", "Project review", DAY0 + 9 * HOUR, DAY0 + 10 * HOUR);
 
-  rules = parse_object (before);
+  rules = agl_sync_harness_parse_object (before);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (rules, "actions"), "Busy"),
                    ==, "divert");
 
@@ -426,7 +398,7 @@ test_rules_refused_then_set (Fixture       *f,
   {
     g_autofree char *now = get_rules (f);
 
-    rules = parse_object (now);
+    rules = agl_sync_harness_parse_object (now);
   }
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (rules, "actions"), "Busy"),
                    ==, "dnd");
@@ -477,7 +449,7 @@ test_override (Fixture       *f,
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gint64 start = now + 2 * HOUR;
-  g_autofree char *start_text = iso (start);
+  g_autofree char *start_text = agl_sync_harness_iso (start);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(JsonObject) status = NULL;
   g_autofree char *bad_presence = NULL, *bad_action = NULL;
@@ -505,7 +477,7 @@ test_override (Fixture       *f,
 
   /* After the boundary the calendar rules apply again. */
   {
-    g_autofree char *inside = iso (start + 60);
+    g_autofree char *inside = agl_sync_harness_iso (start + 60);
     g_autoptr(JsonObject) later = get_status (f, inside);
 
     g_assert_cmpstr (json_object_get_string_member (later, "presence"), ==, "busy");
@@ -537,8 +509,8 @@ test_signal_at_boundaries (Fixture       *f,
 {
   gint64 start = g_get_real_time () / G_USEC_PER_SEC + 3;
   gint64 end = start + 2;
-  g_autofree char *start_text = iso (start);
-  g_autofree char *end_text = iso (end);
+  g_autofree char *start_text = agl_sync_harness_iso (start);
+  g_autofree char *end_text = agl_sync_harness_iso (end);
   SignalSeen *busy, *available;
   guint i;
 

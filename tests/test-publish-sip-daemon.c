@@ -52,34 +52,6 @@ typedef struct {
   guint              connection_changes;   /* ConnectionChanged seen */
 } Fixture;
 
-static JsonObject *
-parse_object (const char *json)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, json, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
-static char *
-iso (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-static char *
-ical_time (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y%m%dT%H%M%SZ");
-}
-
 static gboolean
 timeout_cb (gpointer data)
 {
@@ -182,7 +154,7 @@ assert_pidf_busy (const char *pidf,
                   gint64      until)
 {
   g_autoptr(xmlDoc) doc = parse_pidf (pidf);
-  g_autofree char *until_text = iso (until);
+  g_autofree char *until_text = agl_sync_harness_iso (until);
 
   assert_query (doc, "/p:presence/@entity", SIP_ADDRESS);
   assert_query (doc, "/p:presence/p:tuple/p:status/p:basic", "open");
@@ -192,7 +164,7 @@ assert_pidf_busy (const char *pidf,
   assert_query (doc, "/p:presence/dm:person/rpid:activities/@until", until_text);
   if (at > 0)
     {
-      g_autofree char *at_text = iso (at);
+      g_autofree char *at_text = agl_sync_harness_iso (at);
 
       assert_query (doc, "/p:presence/p:tuple/p:timestamp", at_text);
     }
@@ -273,8 +245,8 @@ add_appointment (Fixture    *f,
                  gint64      start,
                  gint64      end)
 {
-  g_autofree char *dtstart = ical_time (start);
-  g_autofree char *dtend = ical_time (end);
+  g_autofree char *dtstart = agl_sync_harness_ical_time (start);
+  g_autofree char *dtend = agl_sync_harness_ical_time (end);
   g_autofree char *ical = NULL;
 
   ical = g_strdup_printf ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendaline//SIP test//EN\r\n"
@@ -294,7 +266,7 @@ get_status (Fixture *f)
   const char *json;
 
   g_variant_get (reply, "(&s)", &json);
-  return parse_object (json);
+  return agl_sync_harness_parse_object (json);
 }
 
 /* The account's publisher of @kind in ListConnections, or NULL. */
@@ -390,7 +362,7 @@ static JsonObject *
 ctl_sip_publisher (Fixture *f)
 {
   g_autofree char *out = ctl (f, NULL, "connections", ACCOUNT, "--json", NULL);
-  g_autoptr(JsonObject) connection = parse_object (out);
+  g_autoptr(JsonObject) connection = agl_sync_harness_parse_object (out);
   JsonArray *publishers = json_object_get_array_member (connection, "publishers");
 
   g_test_message ("connections --json: %s", out);
@@ -785,7 +757,7 @@ test_password_never_shown (Fixture       *f,
   shown = ctl (f, NULL, "rules", ACCOUNT, "--json", NULL);
   g_test_message ("rules --json: %s", shown);
   g_assert_null (strstr (shown, SIP_PASSWORD));
-  object = parse_object (shown);
+  object = agl_sync_harness_parse_object (shown);
   sip = json_object_get_object_member (json_object_get_object_member (object, "publishers"), "sip");
   g_assert_nonnull (sip);
   g_assert_true (json_object_get_boolean_member (sip, "has_password"));

@@ -82,34 +82,6 @@ status_seen_free (StatusSeen *seen)
   g_free (seen);
 }
 
-static JsonObject *
-parse_object (const char *json)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, json, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
-static char *
-iso (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y-%m-%dT%H:%M:%SZ");
-}
-
-static char *
-ical_time (gint64 t)
-{
-  g_autoptr(GDateTime) datetime = g_date_time_new_from_unix_utc (t);
-
-  return g_date_time_format (datetime, "%Y%m%dT%H%M%SZ");
-}
-
 static gboolean
 timeout_cb (gpointer data)
 {
@@ -234,7 +206,7 @@ properties_changed_cb (GDBusConnection *connection,
       StatusSeen *seen = g_new0 (StatusSeen, 1);
 
       seen->received = g_get_real_time ();
-      seen->status = parse_object (json);
+      seen->status = agl_sync_harness_parse_object (json);
       g_ptr_array_add (f->statuses_seen, seen);
     }
 }
@@ -320,8 +292,8 @@ create_appointment (Fixture    *f,
                     gint64      start,
                     gint64      end)
 {
-  g_autofree char *dtstart = ical_time (start);
-  g_autofree char *dtend = ical_time (end);
+  g_autofree char *dtstart = agl_sync_harness_ical_time (start);
+  g_autofree char *dtend = agl_sync_harness_ical_time (end);
   g_autofree char *ical = NULL;
   g_autoptr(GVariant) reply = NULL;
   gint64 id;
@@ -450,7 +422,7 @@ wait_for_posted_presence (Fixture    *f,
       for (guint i = from; i < f->requests->len; i++)
         {
           Request *request = g_ptr_array_index (f->requests, i);
-          g_autoptr(JsonObject) status = parse_object (request->body);
+          g_autoptr(JsonObject) status = agl_sync_harness_parse_object (request->body);
 
           if (g_strcmp0 (json_object_get_string_member (status, "presence"), presence) == 0)
             {
@@ -565,7 +537,7 @@ ctl_publisher (Fixture    *f,
                const char *kind)
 {
   g_autofree char *out = ctl (f, NULL, "connections", ACCOUNT, "--json", NULL);
-  g_autoptr(JsonObject) connection = parse_object (out);
+  g_autoptr(JsonObject) connection = agl_sync_harness_parse_object (out);
   JsonArray *publishers = json_object_get_array_member (connection, "publishers");
 
   g_test_message ("connections --json: %s", out);
@@ -601,14 +573,14 @@ test_webhook_signed_at_boundary (Fixture       *f,
   request = g_ptr_array_index (f->requests, 0);
   g_test_message ("first POST: %s", request->body);
   assert_request_signed (request);
-  first = parse_object (request->body);
+  first = agl_sync_harness_parse_object (request->body);
   g_assert_cmpstr (json_object_get_string_member (first, "account"), ==, ACCOUNT);
   g_assert_cmpstr (json_object_get_string_member (first, "presence"), ==, "available");
 
   start = g_get_real_time () / G_USEC_PER_SEC + 3;
   end = start + 2;
-  start_text = iso (start);
-  end_text = iso (end);
+  start_text = agl_sync_harness_iso (start);
+  end_text = agl_sync_harness_iso (end);
   create_appointment (f, "soon@publish.test", "Stand-up", start, end);
 
   i = wait_for_posted_presence (f, 1, "busy", 10);
@@ -618,7 +590,7 @@ test_webhook_signed_at_boundary (Fixture       *f,
   g_assert_cmpint (request->received, >=, start * G_USEC_PER_SEC);
   g_assert_cmpint (request->received, <, (start + 1) * G_USEC_PER_SEC);
   assert_request_signed (request);
-  busy = parse_object (request->body);
+  busy = agl_sync_harness_parse_object (request->body);
   g_assert_cmpstr (json_object_get_string_member (busy, "at"), ==, start_text);
   g_assert_cmpstr (json_object_get_string_member (busy, "until"), ==, end_text);
 
@@ -748,7 +720,7 @@ test_webhook_newer_supersedes (Fixture       *f,
   for (guint i = 0; i < f->requests->len; i++)
     {
       Request *request = g_ptr_array_index (f->requests, i);
-      g_autoptr(JsonObject) status = parse_object (request->body);
+      g_autoptr(JsonObject) status = agl_sync_harness_parse_object (request->body);
 
       assert_request_signed (request);
       g_assert_cmpstr (json_object_get_string_member (status, "presence"), ==,
@@ -862,7 +834,7 @@ read_records (Fixture *f)
             g_hash_table_insert (record->env, g_strndup (lines[l], equals - lines[l]),
                                  g_strdup (equals + 1));
         }
-      record->input = parse_object (json);
+      record->input = agl_sync_harness_parse_object (json);
       g_ptr_array_add (records, record);
     }
   return g_steal_pointer (&records);
@@ -942,8 +914,8 @@ test_command_env_and_stdin (Fixture       *f,
 
   start = g_get_real_time () / G_USEC_PER_SEC + 3;
   end = start + 2;
-  start_text = iso (start);
-  end_text = iso (end);
+  start_text = agl_sync_harness_iso (start);
+  end_text = agl_sync_harness_iso (end);
   create_appointment (f, "soon@publish.test", "Stand-up", start, end);
 
   busy = wait_for_record (f, "busy", 10);
@@ -1121,7 +1093,7 @@ test_secret_never_shown (Fixture       *f,
   shown = ctl (f, NULL, "rules", ACCOUNT, "--json", NULL);
   g_test_message ("rules --json: %s", shown);
   g_assert_null (strstr (shown, SECRET));
-  object = parse_object (shown);
+  object = agl_sync_harness_parse_object (shown);
   webhook = json_object_get_object_member (json_object_get_object_member (object, "publishers"),
                                            "webhook");
   g_assert_true (json_object_get_boolean_member (webhook, "has_secret"));
@@ -1203,12 +1175,12 @@ test_statuses_property (Fixture       *f,
   guint id;
 
   g_assert_true (g_variant_lookup (statuses, ACCOUNT, "&s", &json));
-  status = parse_object (json);
+  status = agl_sync_harness_parse_object (json);
   g_assert_cmpstr (json_object_get_string_member (status, "account"), ==, ACCOUNT);
   g_assert_cmpstr (json_object_get_string_member (status, "presence"), ==, "available");
 
   start = g_get_real_time () / G_USEC_PER_SEC + 3;
-  start_text = iso (start);
+  start_text = agl_sync_harness_iso (start);
   create_appointment (f, "soon@publish.test", "Stand-up", start, start + 60);
 
   id = g_timeout_add_seconds (10, timeout_cb, &timed_out);
@@ -1236,7 +1208,7 @@ test_statuses_property (Fixture       *f,
   statuses = get_statuses (f);
   g_assert_true (g_variant_lookup (statuses, ACCOUNT, "&s", &json));
   g_clear_pointer (&status, json_object_unref);
-  status = parse_object (json);
+  status = agl_sync_harness_parse_object (json);
   g_assert_cmpstr (json_object_get_string_member (status, "presence"), ==, "busy");
 
   /* The signal is a publisher too, and `connections` lists it. */

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-accounts-page.h"
 #include "agl-window.h"
 
@@ -151,18 +152,6 @@ G_DEFINE_FINAL_TYPE (AglAccountsPage, agl_accounts_page, AGL_TYPE_PAGE)
 
 static void refresh_accounts (AglAccountsPage *self);
 static void test_account (AglAccountsPage *self);
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
 
 static AglWindow *
 get_window (AglAccountsPage *self)
@@ -827,7 +816,7 @@ refresh_accounts (AglAccountsPage *self)
   if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
   agl_daemon_client_list_accounts_async (client,
-                                         restart_cancellable (&self->list_cancellable),
+                                         agl_cancellable_restart (&self->list_cancellable),
                                          list_accounts_cb, self);
 }
 
@@ -1115,11 +1104,11 @@ save_settings (AglAccountsPage *self,
   set_busy (self, TRUE, self->test_after_save);
   if (op->adding)
     agl_daemon_call_add_account (proxy, op->name, op->settings, G_DBUS_CALL_FLAGS_NONE, -1,
-                                 restart_cancellable (&self->op_cancellable),
+                                 agl_cancellable_restart (&self->op_cancellable),
                                  save_done_cb, op);
   else
     agl_daemon_call_update_account (proxy, op->name, op->settings, G_DBUS_CALL_FLAGS_NONE, -1,
-                                    restart_cancellable (&self->op_cancellable),
+                                    agl_cancellable_restart (&self->op_cancellable),
                                     save_done_cb, op);
 }
 
@@ -1204,7 +1193,7 @@ test_account (AglAccountsPage *self)
   set_result (self, _("Testing the connection…"), "network-server-symbolic", NULL);
   agl_daemon_call_test_account (proxy, agl_page_get_account (AGL_PAGE (self)),
                                 G_DBUS_CALL_FLAGS_NONE, TEST_TIMEOUT_MSEC,
-                                restart_cancellable (&self->op_cancellable),
+                                agl_cancellable_restart (&self->op_cancellable),
                                 test_done_cb, self);
 }
 
@@ -1243,7 +1232,7 @@ remove_response_cb (AdwMessageDialog *dialog,
     return;
   set_busy (self, TRUE, FALSE);
   agl_daemon_call_remove_account (proxy, name, G_DBUS_CALL_FLAGS_NONE, -1,
-                                  restart_cancellable (&self->op_cancellable),
+                                  agl_cancellable_restart (&self->op_cancellable),
                                   remove_done_cb, self);
 }
 
@@ -1493,7 +1482,7 @@ active_changed_cb (AglAccountsPage *self)
   agl_daemon_client_set_account_enabled_async (agl_page_get_client (AGL_PAGE (self)),
                                                agl_page_get_account (AGL_PAGE (self)),
                                                gtk_switch_get_active (self->active_switch),
-                                               restart_cancellable (&self->enable_cancellable),
+                                               agl_cancellable_restart (&self->enable_cancellable),
                                                enabled_done_cb, self);
 }
 

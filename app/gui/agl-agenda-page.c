@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-agenda-page.h"
 #include "agl-appointment-editor.h"
 #include "agl-window.h"
@@ -63,18 +64,6 @@ struct _AglAgendaPage
 };
 
 G_DEFINE_FINAL_TYPE (AglAgendaPage, agl_agenda_page, AGL_TYPE_PAGE)
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
 
 static gboolean
 daemon_ready (AglAgendaPage *self)
@@ -462,7 +451,7 @@ refresh_agenda (AglAgendaPage *self)
   gtk_spinner_start (self->spinner);
   agl_daemon_client_list_occurrences_async (agl_page_get_client (AGL_PAGE (self)),
                                             self->week_start, week_end,
-                                            restart_cancellable (&self->agenda_cancellable),
+                                            agl_cancellable_restart (&self->agenda_cancellable),
                                             list_occurrences_cb, self);
 }
 
@@ -700,7 +689,7 @@ refresh_conflicts (AglAgendaPage *self)
     }
   agl_daemon_call_list_conflicts (proxy, agl_page_get_account (AGL_PAGE (self)),
                                   G_DBUS_CALL_FLAGS_NONE, -1,
-                                  restart_cancellable (&self->conflicts_cancellable),
+                                  agl_cancellable_restart (&self->conflicts_cancellable),
                                   list_conflicts_cb, self);
 }
 

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-connections-page.h"
 #include "agl-window.h"
 
@@ -87,18 +88,6 @@ struct _AglConnectionsPage
 };
 
 G_DEFINE_FINAL_TYPE (AglConnectionsPage, agl_connections_page, AGL_TYPE_PAGE)
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
 
 static const char *
 lookup_string (GVariant   *dict,
@@ -416,7 +405,7 @@ refresh_connection (AglConnectionsPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->connection_spinner), TRUE);
   gtk_spinner_start (self->connection_spinner);
   agl_daemon_call_list_connections (proxy, G_DBUS_CALL_FLAGS_NONE, -1,
-                                    restart_cancellable (&self->connection_cancellable),
+                                    agl_cancellable_restart (&self->connection_cancellable),
                                     list_connections_cb, self);
 }
 
@@ -496,7 +485,7 @@ static void
 refresh_state (AglConnectionsPage *self)
 {
   agl_daemon_client_get_state_async (agl_page_get_client (AGL_PAGE (self)),
-                                     restart_cancellable (&self->state_cancellable),
+                                     agl_cancellable_restart (&self->state_cancellable),
                                      get_state_cb, self);
 }
 
@@ -810,7 +799,7 @@ refresh_log (AglConnectionsPage *self)
   self->log_loading = TRUE;
   g_ptr_array_set_size (self->pending_lines, 0);
   agl_daemon_call_get_log (proxy, 0, G_DBUS_CALL_FLAGS_NONE, -1,
-                           restart_cancellable (&self->log_cancellable),
+                           agl_cancellable_restart (&self->log_cancellable),
                            get_log_cb, self);
 }
 

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-rules-page.h"
 #include "agl-presence-format.h"
 
@@ -101,32 +102,6 @@ static const char * const action_names[] = { "none", "dnd", "forward", "divert" 
 static const char * const free_busy_names[] = { "Free", "Tentative", "Busy", "OOF", "WorkingElsewhere" };
 
 static void form_changed_cb (AglRulesPage *self);
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
-
-static void
-cancel (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    g_cancellable_cancel (*cancellable);
-  g_clear_object (cancellable);
-}
-
-static gboolean
-is_cancelled (GError *error)
-{
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
 
 static AdwComboRow *
 action_row (AglRulesPage *self,
@@ -824,7 +799,7 @@ get_rules_cb (GObject      *object,
 
   if (!agl_daemon_call_get_rules_finish (AGL_DAEMON (object), &text, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -852,7 +827,7 @@ load_rules (AglRulesPage *self,
     return;
   agl_daemon_call_get_rules (self->proxy, agl_page_get_account (AGL_PAGE (self)),
                              G_DBUS_CALL_FLAGS_NONE, -1,
-                             restart_cancellable (&self->load_cancellable), get_rules_cb, self);
+                             agl_cancellable_restart (&self->load_cancellable), get_rules_cb, self);
 }
 
 /* Last delivery per publisher */
@@ -953,7 +928,7 @@ list_connections_cb (GObject      *object,
   if (!agl_daemon_call_list_connections_finish (AGL_DAEMON (object), &connections, result, &error))
     {
       /* The delivery results are extra; the form works without them. */
-      if (!is_cancelled (error))
+      if (!agl_error_is_cancelled (error))
         g_debug ("ListConnections failed: %s", error->message);
       return;
     }
@@ -1001,7 +976,7 @@ refresh_deliveries (AglRulesPage *self)
   if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   agl_daemon_call_list_connections (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1,
-                                    restart_cancellable (&self->connection_cancellable),
+                                    agl_cancellable_restart (&self->connection_cancellable),
                                     list_connections_cb, self);
 }
 
@@ -1017,7 +992,7 @@ set_rules_cb (GObject      *object,
 
   if (!agl_daemon_call_set_rules_finish (AGL_DAEMON (object), result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       self->saving = FALSE;
@@ -1059,7 +1034,7 @@ save_action (GtkWidget  *widget,
   update_state (self);
   agl_daemon_call_set_rules (self->proxy, agl_page_get_account (AGL_PAGE (self)), json,
                              G_DBUS_CALL_FLAGS_NONE, -1,
-                             restart_cancellable (&self->save_cancellable), set_rules_cb, self);
+                             agl_cancellable_restart (&self->save_cancellable), set_rules_cb, self);
 }
 
 static void
@@ -1170,9 +1145,9 @@ agl_rules_page_account_changed (AglPage *page)
   AglRulesPage *self = AGL_RULES_PAGE (page);
 
   /* Another account's rules: edits of the previous one are dropped. */
-  cancel (&self->load_cancellable);
-  cancel (&self->save_cancellable);
-  cancel (&self->connection_cancellable);
+  agl_cancellable_drop (&self->load_cancellable);
+  agl_cancellable_drop (&self->save_cancellable);
+  agl_cancellable_drop (&self->connection_cancellable);
   self->saving = FALSE;
   g_clear_pointer (&self->rules, json_object_unref);
   g_clear_pointer (&self->rules_text, g_free);
@@ -1191,9 +1166,9 @@ agl_rules_page_dispose (GObject *object)
 {
   AglRulesPage *self = (AglRulesPage *) object;
 
-  cancel (&self->load_cancellable);
-  cancel (&self->save_cancellable);
-  cancel (&self->connection_cancellable);
+  agl_cancellable_drop (&self->load_cancellable);
+  agl_cancellable_drop (&self->save_cancellable);
+  agl_cancellable_drop (&self->connection_cancellable);
   disconnect_proxy (self);
   g_clear_pointer (&self->rules, json_object_unref);
   g_clear_pointer (&self->rules_text, g_free);

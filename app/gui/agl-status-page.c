@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-status-page.h"
 #include "agl-presence-format.h"
 
@@ -88,32 +89,6 @@ static const char * const override_actions[] = {
 static const char * const presence_classes[] = { "success", "warning", "error" };
 
 static void refresh_status (AglStatusPage *self);
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
-
-static void
-cancel (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    g_cancellable_cancel (*cancellable);
-  g_clear_object (cancellable);
-}
-
-static gboolean
-is_cancelled (GError *error)
-{
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
 
 static void
 set_css_class (GtkWidget          *widget,
@@ -334,7 +309,7 @@ list_connections_cb (GObject      *object,
 
   if (!agl_daemon_call_list_connections_finish (AGL_DAEMON (object), &connections, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -367,7 +342,7 @@ refresh_connection (AglStatusPage *self)
   if (self->proxy == NULL || agl_page_get_account (AGL_PAGE (self)) == NULL)
     return;
   agl_daemon_call_list_connections (self->proxy, G_DBUS_CALL_FLAGS_NONE, -1,
-                                    restart_cancellable (&self->connection_cancellable),
+                                    agl_cancellable_restart (&self->connection_cancellable),
                                     list_connections_cb, self);
 }
 
@@ -526,7 +501,7 @@ get_status_cb (GObject      *object,
 
   if (!agl_daemon_call_get_status_finish (AGL_DAEMON (object), &text, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -657,7 +632,7 @@ get_schedule_cb (GObject      *object,
 
   if (!agl_daemon_call_get_schedule_finish (AGL_DAEMON (object), &text, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -680,7 +655,7 @@ refresh_schedule (AglStatusPage *self)
   agl_daemon_call_get_schedule (self->proxy, agl_page_get_account (AGL_PAGE (self)), "",
                                 SCHEDULE_DAYS,
                                 G_DBUS_CALL_FLAGS_NONE, -1,
-                                restart_cancellable (&self->schedule_cancellable),
+                                agl_cancellable_restart (&self->schedule_cancellable),
                                 get_schedule_cb, self);
 }
 
@@ -691,7 +666,7 @@ refresh_status (AglStatusPage *self)
     return;
   agl_daemon_call_get_status (self->proxy, agl_page_get_account (AGL_PAGE (self)), "",
                               G_DBUS_CALL_FLAGS_NONE, -1,
-                              restart_cancellable (&self->status_cancellable),
+                              agl_cancellable_restart (&self->status_cancellable),
                               get_status_cb, self);
   refresh_schedule (self);
 }
@@ -741,7 +716,7 @@ status_changed_cb (AglDaemon  *proxy,
     return;
   /* The signal carries the new status; an older GetStatus still on its
    * way must not overwrite it. */
-  cancel (&self->status_cancellable);
+  agl_cancellable_drop (&self->status_cancellable);
   show_status_text (self, status);
   refresh_schedule (self);
 }
@@ -822,7 +797,7 @@ sync_account_cb (GObject      *object,
 
   if (!agl_daemon_call_sync_account_finish (AGL_DAEMON (object), &reply, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       self->sync_running = FALSE;
@@ -890,7 +865,7 @@ sync_action (GtkWidget  *widget,
    * mailbox takes longer than D-Bus's default 25 s. */
   agl_daemon_call_sync_account (self->proxy, agl_page_get_account (AGL_PAGE (self)), TRUE,
                                 G_DBUS_CALL_FLAGS_NONE,
-                                G_MAXINT, restart_cancellable (&self->sync_cancellable),
+                                G_MAXINT, agl_cancellable_restart (&self->sync_cancellable),
                                 sync_account_cb, self);
 }
 
@@ -920,7 +895,7 @@ set_override_cb (GObject      *object,
 
   if (!agl_daemon_call_set_override_finish (AGL_DAEMON (object), &until, result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -960,7 +935,7 @@ clear_override_cb (GObject      *object,
 
   if (!agl_daemon_call_clear_override_finish (AGL_DAEMON (object), result, &error))
     {
-      if (is_cancelled (error))
+      if (agl_error_is_cancelled (error))
         return;
       self = user_data;
       agl_daemon_client_strip_error (error);
@@ -1004,7 +979,7 @@ set_override_action (GtkWidget  *widget,
   agl_daemon_call_set_override (self->proxy, agl_page_get_account (AGL_PAGE (self)),
                                 override_presences[presence],
                                 override_actions[action], text, G_DBUS_CALL_FLAGS_NONE, -1,
-                                restart_cancellable (&self->override_cancellable),
+                                agl_cancellable_restart (&self->override_cancellable),
                                 set_override_cb, self);
 }
 
@@ -1023,7 +998,7 @@ clear_override_action (GtkWidget  *widget,
   update_actions (self);
   agl_daemon_call_clear_override (self->proxy, agl_page_get_account (AGL_PAGE (self)),
                                   G_DBUS_CALL_FLAGS_NONE, -1,
-                                  restart_cancellable (&self->override_cancellable),
+                                  agl_cancellable_restart (&self->override_cancellable),
                                   clear_override_cb, self);
 }
 
@@ -1048,11 +1023,11 @@ agl_status_page_account_changed (AglPage *page)
   AglStatusPage *self = AGL_STATUS_PAGE (page);
 
   /* Answers about the previous account must not land on this one. */
-  cancel (&self->connection_cancellable);
-  cancel (&self->status_cancellable);
-  cancel (&self->schedule_cancellable);
-  cancel (&self->sync_cancellable);
-  cancel (&self->override_cancellable);
+  agl_cancellable_drop (&self->connection_cancellable);
+  agl_cancellable_drop (&self->status_cancellable);
+  agl_cancellable_drop (&self->schedule_cancellable);
+  agl_cancellable_drop (&self->sync_cancellable);
+  agl_cancellable_drop (&self->override_cancellable);
   self->sync_running = FALSE;
   self->override_running = FALSE;
   self->override_active = FALSE;
@@ -1079,11 +1054,11 @@ agl_status_page_dispose (GObject *object)
 {
   AglStatusPage *self = (AglStatusPage *) object;
 
-  cancel (&self->connection_cancellable);
-  cancel (&self->status_cancellable);
-  cancel (&self->schedule_cancellable);
-  cancel (&self->sync_cancellable);
-  cancel (&self->override_cancellable);
+  agl_cancellable_drop (&self->connection_cancellable);
+  agl_cancellable_drop (&self->status_cancellable);
+  agl_cancellable_drop (&self->schedule_cancellable);
+  agl_cancellable_drop (&self->sync_cancellable);
+  agl_cancellable_drop (&self->override_cancellable);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->pulse_source, g_source_remove);
   disconnect_proxy (self);

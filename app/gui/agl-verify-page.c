@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-verify-page.h"
 #include "agl-window.h"
 
@@ -71,18 +72,6 @@ struct _AglVerifyPage
 };
 
 G_DEFINE_FINAL_TYPE (AglVerifyPage, agl_verify_page, AGL_TYPE_PAGE)
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
 
 /* "0.06 s", with the locale's decimal separator (printf follows
  * LC_NUMERIC, which GTK sets from the environment). */
@@ -238,7 +227,7 @@ refresh_account (AglVerifyPage *self)
   if (client == NULL || agl_daemon_client_get_status (client) != AGL_DAEMON_CLIENT_READY)
     return;
   agl_daemon_client_list_accounts_async (client,
-                                         restart_cancellable (&self->list_cancellable),
+                                         agl_cancellable_restart (&self->list_cancellable),
                                          list_accounts_cb, self);
 }
 
@@ -405,7 +394,7 @@ run_action (GtkWidget  *widget,
 
   agl_daemon_call_verify_account (proxy, self->running, G_DBUS_CALL_FLAGS_NONE,
                                   VERIFY_TIMEOUT_MSEC,
-                                  restart_cancellable (&self->verify_cancellable),
+                                  agl_cancellable_restart (&self->verify_cancellable),
                                   verify_done_cb, self);
 }
 

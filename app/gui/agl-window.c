@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "agl-cancellable.h"
 #include "agl-accessible.h"
 #include "agl-window.h"
 #include "agl-accounts-page.h"
@@ -56,18 +57,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AglWindow, agl_window, ADW_TYPE_APPLICATION_WINDOW)
-
-static GCancellable *
-restart_cancellable (GCancellable **cancellable)
-{
-  if (*cancellable != NULL)
-    {
-      g_cancellable_cancel (*cancellable);
-      g_object_unref (*cancellable);
-    }
-  *cancellable = g_cancellable_new ();
-  return *cancellable;
-}
 
 static void
 set_account (AglWindow  *self,
@@ -152,7 +141,7 @@ static void
 refresh_accounts (AglWindow *self)
 {
   agl_daemon_client_list_accounts_async (self->client,
-                                         restart_cancellable (&self->accounts_cancellable),
+                                         agl_cancellable_restart (&self->accounts_cancellable),
                                          list_accounts_cb, self);
 }
 
